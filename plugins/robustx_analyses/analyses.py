@@ -1,0 +1,184 @@
+"""Registered analysis factories: ``factory(**params) -> callable(context) -> dict``.
+
+This module stays import-light (no torch, numpy, matplotlib at import): ``robustx list``
+imports it. Each factory only validates/binds its parameters; the work lives in ``jobs.py``
+and is imported when the analysis runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, Literal, Optional
+
+from robustx.params import Range
+
+Direction = Literal["random", "ce", "ll", "cw"]
+RandomKind = Literal["sign", "gaussian"]
+PathAttack = Literal["fgsm", "pgd", "cw"]
+HessianMode = Literal["auto", "autograd", "finite_difference"]
+Positive = Annotated[float, Range(gt=0)]
+Count = Annotated[int, Range(ge=1)]
+GridSize = Annotated[int, Range(ge=3, le=401)]
+
+
+class Analysis:
+    """A configured analysis: call it with a context (``run_dir``, ``run``, ``device``, ``out_dir``)."""
+
+    def __init__(self, name: str, job: Callable[..., dict[str, Any]], params: dict[str, Any]) -> None:
+        self.name, self.job, self.params = name, job, params
+
+    def __call__(self, context: Any) -> dict[str, Any]:
+        return self.job(context, **self.params)
+
+    def __repr__(self) -> str:
+        return f"Analysis({self.name!r}, {self.params!r})"
+
+
+# -- adapters from a context to the jobs (imported lazily) -------------------------------
+def _single(job_name: str) -> Callable[..., dict[str, Any]]:
+    def run(context: Any, **params: Any) -> dict[str, Any]:
+        from . import jobs
+        from .context import out_dir_of, report_input_of
+
+        return getattr(jobs, job_name)(report_input_of(context), out_dir_of(context), **params)
+
+    return run
+
+
+def _others(paths: list[str], base: Path, with_model: bool, device: Any) -> list[Any]:
+    from .rundir import ReportInput, load_report_input
+
+    found = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if not path.is_absolute() and not path.exists():
+            path = base.parent / raw
+        found.append(load_report_input(path, device=device) if with_model else ReportInput.from_files(path))
+    return found
+
+
+def _tradeoff(context: Any, *, runs: list[str], siblings: bool) -> dict[str, Any]:
+    from .context import out_dir_of, report_input_of
+    from .jobs import tradeoff_job
+    from .rundir import ReportInput
+
+    run_dir = Path(context.run_dir)
+    paths = list(runs)
+    if siblings:
+        paths += sorted(str(p) for p in run_dir.parent.iterdir()
+                        if p.is_dir() and p != run_dir and (p / "results.json").exists())
+    inputs = [report_input_of(context), *[ReportInput.from_files(p) for p in _resolve(paths, run_dir)]]
+    return tradeoff_job(inputs, out_dir_of(context))
+
+
+def _resolve(paths: list[str], run_dir: Path) -> list[Path]:
+    out = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        out.append(path if path.is_absolute() or path.exists() else run_dir.parent / raw)
+    return out
+
+
+def _stepthrough(context: Any, *, compare: Optional[str], **params: Any) -> dict[str, Any]:
+    from .context import out_dir_of, report_input_of
+    from .jobs import pgd_stepthrough_job
+
+    inputs = [report_input_of(context)]
+    if compare:
+        inputs += _others([compare], Path(context.run_dir), True, getattr(context, "device", "cpu"))
+    return pgd_stepthrough_job(inputs, out_dir_of(context), **params)
+
+
+def _html(context: Any, *, compare: list[str], out: Optional[str], **options: Any) -> dict[str, Any]:
+    from .context import out_dir_of, report_input_of
+    from .report import ReportOptions, build_report
+
+    run_dir = Path(context.run_dir)
+    inputs = [report_input_of(context),
+              *_others(list(compare), run_dir, True, getattr(context, "device", "cpu"))]
+    target = Path(out) if out else out_dir_of(context) / "report.html"
+    return build_report(inputs, target, ReportOptions(**options), analysis_dir=out_dir_of(context))
+
+
+# -- the registered factories ------------------------------------------------------------
+def decision_surface(*, n: Count = 8, grid: GridSize = 41, radius: Optional[Positive] = None,
+                     directions: list[Direction] = ["random", "ce"], random_kind: RandomKind = "sign",
+                     seed: int = 0, clip: bool = False) -> Analysis:
+    """Decision surface g = z_y - max_j z_j (and CE loss) around images, with g = 0 contours."""
+    return Analysis("decision_surface", _single("decision_surface_job"), dict(
+        n=n, grid=grid, radius=radius, directions=tuple(directions), random_kind=random_kind, seed=seed, clip=clip))
+
+
+def trajectories(*, n: Count = 4, grid: GridSize = 41, radius: Optional[Positive] = None, direction: Direction = "ce",
+                 random_kind: RandomKind = "sign", attacks: list[PathAttack] = ["fgsm", "pgd", "cw"],
+                 eps: Optional[Positive] = None, steps: Count = 10, cw_steps: Count = 50,
+                 cw_c: Positive = 1.0, seed: int = 0) -> Analysis:
+    """FGSM / PGD / C&W iterates projected onto a decision-surface plane."""
+    return Analysis("trajectories", _single("trajectories_job"), dict(
+        n=n, grid=grid, radius=radius, direction=direction, random_kind=random_kind, attacks=tuple(attacks),
+        eps=eps, steps=steps, cw_steps=cw_steps, cw_c=cw_c, seed=seed))
+
+
+def param_landscape(*, n: Count = 256, grid: GridSize = 21, radius: Positive = 1.0, seed: int = 0) -> Analysis:
+    """Loss surface in parameter space along filter-normalized directions (Li et al. 2018)."""
+    return Analysis("param_landscape", _single("param_landscape_job"),
+                    dict(n=n, grid=grid, radius=radius, seed=seed))
+
+
+def indicator(*, n: Count = 64, eps: Optional[Positive] = None, top_k: Count = 3, lanczos_steps: Count = 20,
+              hessian: HessianMode = "auto", fd_step: Positive = 1e-2,
+              sparsity_tol: Annotated[float, Range(ge=0, le=1)] = 1e-2, saliency_images: Count = 8,
+              seed: int = 0) -> Analysis:
+    """Robustness indicator: Jacobian norms/sparsity and top Hessian eigenvalues of g (Yu et al. 2018)."""
+    return Analysis("indicator", _single("indicator_job"), dict(
+        n=n, eps=eps, top_k=top_k, lanczos_steps=lanczos_steps, hessian=hessian, fd_step=fd_step,
+        sparsity_tol=sparsity_tol, saliency_images=saliency_images, seed=seed))
+
+
+def robustness_curve(*, attacks: list[dict] = [{"name": "pgd"}], n: Count = 256,
+                     eps: Optional[list[Annotated[float, Range(ge=0)]]] = None, max_eps: Positive = 1.0,
+                     alpha_ratio: Positive = 2.5, seed: int = 0) -> Analysis:
+    """Accuracy vs eps for registered attacks, extended until accuracy reaches 0."""
+    return Analysis("robustness_curve", _single("robustness_curve_job"), dict(
+        attacks=[dict(a) for a in attacks], n=n, eps=eps, max_eps=max_eps, alpha_ratio=alpha_ratio, seed=seed))
+
+
+def tradeoff(*, runs: list[str] = [], siblings: bool = False) -> Analysis:
+    """Clean vs worst-case accuracy across runs (this one, ``runs``, and optionally sibling run dirs)."""
+    return Analysis("tradeoff", _tradeoff, dict(runs=list(runs), siblings=siblings))
+
+
+def training_dynamics() -> Analysis:
+    """Per-epoch loss/accuracies and tracked images' class probabilities."""
+    return Analysis("training_dynamics", _single("training_dynamics_job"), {})
+
+
+def pgd_stepthrough(*, n: Count = 10, eps: Optional[Positive] = None, alpha: Optional[Positive] = None,
+                    steps: Count = 10, compare: Optional[str] = None, seed: int = 0) -> Analysis:
+    """Adversarial image, perturbation and probabilities after each PGD step (optionally vs another run)."""
+    return Analysis("pgd_stepthrough", _stepthrough,
+                    dict(n=n, eps=eps, alpha=alpha, steps=steps, compare=compare, seed=seed))
+
+
+def html_report(*, compare: list[str] = [], out: Optional[str] = None, grid: GridSize = 41,
+                radius: Optional[Positive] = None, surface_images: Count = 10, steps: Count = 10,
+                eps: Optional[Positive] = None, curve_n: Count = 200, curve_attacks: Optional[list[dict]] = None,
+                indicator_n: Count = 32, seed: int = 0) -> Analysis:
+    """One self-contained interactive HTML page (plotly inline, no network) for one or more runs."""
+    return Analysis("html_report", _html, dict(
+        compare=list(compare), out=out, grid=grid, radius=radius, surface_images=surface_images, steps=steps,
+        eps=eps, curve_n=curve_n, curve_attacks=curve_attacks, indicator_n=indicator_n, seed=seed))
+
+
+FACTORIES: dict[str, Callable[..., Analysis]] = {
+    "decision_surface": decision_surface,
+    "trajectories": trajectories,
+    "param_landscape": param_landscape,
+    "indicator": indicator,
+    "robustness_curve": robustness_curve,
+    "tradeoff": tradeoff,
+    "training_dynamics": training_dynamics,
+    "pgd_stepthrough": pgd_stepthrough,
+    "html_report": html_report,
+}

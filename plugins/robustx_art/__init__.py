@@ -1,0 +1,27 @@
+"""robustx built-in plugin: Adversarial Robustness Toolbox (ART) evasion attacks as ``art:<name>``.
+
+Import-light on purpose: ART (and torch) are imported only when an attack is built.
+"""
+
+from __future__ import annotations
+
+from robustx.hookspecs import Register, hookimpl
+
+from . import factories as f
+
+#: (name, factory, description)
+ATTACKS = (
+    ("art:pgd", f.art_pgd, "ART projected gradient descent (Linf or L2)"),
+    ("art:fgsm", f.art_fgsm, "ART fast gradient method (Linf or L2)"),
+    ("art:cw", f.art_cw, "ART Carlini-Wagner, minimum-norm (L2 or Linf)"),
+    ("art:square", f.art_square, "ART Square Attack, score-based black-box (Linf or L2)"),
+    ("art:hopskipjump", f.art_hopskipjump, "ART HopSkipJump, decision-based, minimum-norm"),
+    ("art:boundary", f.art_boundary, "ART Boundary Attack, decision-based, minimum-norm L2"),
+    ("art:deepfool", f.art_deepfool, "ART DeepFool, minimum-norm L2, batched"),
+)
+
+
+@hookimpl
+def robustx_register_attacks(register: Register) -> None:
+    for name, factory, description in ATTACKS:
+        register(name, factory, description=description)

@@ -1,0 +1,16 @@
+"""robustx built-in datasets: digits (embedded), MNIST, Fashion-MNIST, CIFAR-10/100 and SVHN.
+
+This module is the plugin's entry point, so it stays import-light: the readers (numpy,
+scipy, torch) are imported only when a dataset is actually built.
+"""
+
+from __future__ import annotations
+
+from robustx.hookspecs import Register, hookimpl
+
+from .registry import register_datasets
+
+
+@hookimpl
+def robustx_register_datasets(register: Register) -> None:
+    register_datasets(register)

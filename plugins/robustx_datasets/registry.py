@@ -1,0 +1,71 @@
+"""The dataset factories robustx sees: thin, annotated, and free of heavy imports.
+
+Each factory imports its reader only when called, so ``robustx list datasets`` stays fast.
+The core validates recipe parameters against these signatures (robustx/params.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from robustx.data import DatasetBundle
+    from robustx.hookspecs import Register
+
+
+def digits(*, root: str = "", download: bool = False) -> DatasetBundle:
+    """scikit-learn's 8x8 digits, embedded: no files, no download (``root`` is ignored)."""
+    from . import digits as reader
+
+    return reader.load()
+
+
+def mnist(*, root: str, download: bool = False) -> DatasetBundle:
+    """MNIST idx files from root/MNIST/raw/, root/mnist/ or root/ (raw or .gz)."""
+    from . import idx
+
+    return idx.load(idx.MNIST, root, download)
+
+
+def fashion_mnist(*, root: str, download: bool = False) -> DatasetBundle:
+    """Fashion-MNIST idx files from root/FashionMNIST/raw/, root/fashion-mnist/, root/ or Debian's package."""
+    from . import idx
+
+    return idx.load(idx.FASHION_MNIST, root, download)
+
+
+def cifar10(*, root: str, download: bool = False) -> DatasetBundle:
+    """CIFAR-10 from root/cifar-10-batches-py/ or root/cifar-10-python.tar.gz."""
+    from . import cifar
+
+    return cifar.load(cifar.CIFAR10, root, download)
+
+
+def cifar100(*, root: str, download: bool = False, label: Literal["fine", "coarse"] = "fine") -> DatasetBundle:
+    """CIFAR-100 with its 100 fine or 20 coarse (superclass) labels."""
+    from . import cifar
+
+    return cifar.load(cifar.CIFAR100, root, download, label=f"{label}_labels")
+
+
+def svhn(*, root: str, download: bool = False) -> DatasetBundle:
+    """SVHN cropped digits from root/train_32x32.mat and root/test_32x32.mat (label 10 read as 0)."""
+    from . import svhn as reader
+
+    return reader.load(root, download)
+
+
+DATASETS = (
+    ("digits", digits, ("sklearn_digits",), "scikit-learn 8x8 digits, 1x8x8, 10 classes, embedded (no files)"),
+    ("mnist", mnist, (), "MNIST handwritten digits, 1x28x28, 10 classes (idx files)"),
+    ("fashion_mnist", fashion_mnist, ("fashion-mnist", "fmnist"),
+     "Fashion-MNIST clothing, 1x28x28, 10 classes (idx files)"),
+    ("cifar10", cifar10, ("cifar-10",), "CIFAR-10, 3x32x32, 10 classes (python pickle archive)"),
+    ("cifar100", cifar100, ("cifar-100",), "CIFAR-100, 3x32x32, 100 fine or 20 coarse classes (python pickle archive)"),
+    ("svhn", svhn, (), "SVHN cropped digits, 3x32x32, 10 classes (.mat files)"),
+)
+
+
+def register_datasets(register: Register) -> None:
+    for name, factory, aliases, description in DATASETS:
+        register(name, factory, aliases=aliases, description=description)

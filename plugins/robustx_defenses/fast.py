@@ -1,0 +1,31 @@
+"""FGSM with random start ("Fast is better than free", Wong et al. 2020)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .base import MixedNaturalDefense
+from .overfitting import CatastrophicOverfittingMonitor
+from .perturb import fgsm_rs_examples
+
+
+class FastAdversarialTraining(MixedNaturalDefense):
+    """CE on one-step FGSM-RS examples; warns when catastrophic overfitting starts."""
+
+    name = "fgsm_rs"
+
+    def __init__(self, eps: float, alpha: float, co_threshold: float = 0.5, natural_fraction: float = 0.0) -> None:
+        super().__init__(natural_fraction)
+        self.eps, self.alpha = float(eps), float(alpha)
+        self.monitor = CatastrophicOverfittingMonitor(co_threshold)
+
+    def adversarial_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        x_adv = fgsm_rs_examples(model, x, y, self.eps, self.alpha, self.ctx.generator)
+        return F.cross_entropy(model(x_adv), y)
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, Any]) -> None:
+        self.monitor.update(epoch, metrics)

@@ -1,0 +1,18 @@
+"""Standard (natural) training: the no-defense baseline."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from robustx.defense import Defense
+
+
+class StandardTraining(Defense):
+    """Cross-entropy on clean inputs."""
+
+    name = "standard"
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        return F.cross_entropy(model(x), y)

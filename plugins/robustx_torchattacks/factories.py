@@ -1,0 +1,238 @@
+"""One factory per torchattacks attack: ``factory(model, **params) -> TorchAttack``.
+
+Parameter names and defaults follow torchattacks (so its documentation applies) except
+where noted. The annotations are the validation rules robustx applies to recipes before
+any work starts. Budgets are in [0,1] pixel units. This module stays import-light: torch
+and torchattacks are imported inside the factories.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal, Optional
+
+from robustx.params import Range
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from .base import TorchAttack
+
+LinfBudget = Annotated[float, Range(ge=0, le=1)]
+L2Budget = Annotated[float, Range(ge=0)]
+Budget = Annotated[float, Range(ge=0)]  # Linf or L2, depending on ``norm``
+StepSize = Annotated[float, Range(gt=0)]
+Steps = Annotated[int, Range(ge=1)]
+NonNegative = Annotated[float, Range(ge=0)]
+Positive = Annotated[float, Range(gt=0)]
+Count = Annotated[int, Range(ge=1)]
+Targeted = Literal["none", "least_likely", "random"]
+Seed = Optional[Annotated[int, Range(ge=0)]]
+Norm = Literal["Linf", "L2"]
+
+
+def _wrap(model: "nn.Module", build, **kwargs) -> "TorchAttack":  # noqa: ANN001
+    from .base import TorchAttack
+
+    return TorchAttack(model, build, **kwargs)
+
+
+def fgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, targeted: Targeted = "none",
+         seed: Seed = None) -> "TorchAttack":
+    """FGSM: Goodfellow et al. 2015, 'Explaining and Harnessing Adversarial Examples' (arXiv:1412.6572).
+
+    Distance: Linf.
+    Arguments: eps (budget); targeted (none | least_likely | random); seed (fixes random targets).
+    Example: ``{name: fgsm, eps: 8/255}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.FGSM(model, eps=eps),
+                 name="fgsm", norm="Linf", eps=eps, targeted=targeted, seed=seed)
+
+
+def pgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
+        random_start: bool = True, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
+    """PGD: Madry et al. 2018, 'Towards Deep Learning Models Resistant to Adversarial Attacks' (arXiv:1706.06083).
+
+    Distance: Linf.
+    Arguments: eps (budget); alpha (step size); steps; random_start (uniform start in the ball);
+    targeted (none | least_likely | random); seed (None: follow the global RNG; an int: same noise every call).
+    Example: ``{name: pgd, eps: 8/255, alpha: 2/255, steps: 10}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps,
+                                                   random_start=random_start),
+                 name="pgd", norm="Linf", eps=eps, targeted=targeted, seed=seed)
+
+
+def pgd_l2(model: "nn.Module", *, eps: L2Budget = 0.5, alpha: StepSize = 0.1, steps: Steps = 10,
+           random_start: bool = True, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
+    """PGD-L2: Madry et al. 2018, 'Towards Deep Learning Models Resistant to Adversarial Attacks' (arXiv:1706.06083).
+
+    Distance: L2 (over the whole image, all channels).
+    Arguments: eps (budget, default 0.5 instead of torchattacks' 1.0); alpha (step size, default 0.1);
+    steps; random_start; targeted (none | least_likely | random); seed.
+    Example: ``{name: pgd_l2, eps: 0.5, alpha: 0.1, steps: 10}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.PGDL2(model, eps=eps, alpha=alpha, steps=steps,
+                                                     random_start=random_start),
+                 name="pgd_l2", norm="L2", eps=eps, targeted=targeted, seed=seed)
+
+
+def bim(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255,
+        steps: Annotated[int, Range(ge=0)] = 10, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
+    """BIM (iterative FGSM): Kurakin et al. 2017, 'Adversarial Examples in the Physical World' (arXiv:1607.02533).
+
+    Distance: Linf.
+    Arguments: eps (budget); alpha (step size); steps (0: the paper's rule min(255 eps + 4, 1.25 * 255 eps));
+    targeted (none | least_likely | random); seed.
+    Example: ``{name: bim, eps: 8/255, alpha: 1/255, steps: 10}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.BIM(model, eps=eps, alpha=alpha, steps=steps),
+                 name="bim", norm="Linf", eps=eps, targeted=targeted, seed=seed)
+
+
+def cw(model: "nn.Module", *, c: Positive = 1.0, kappa: NonNegative = 0.0, steps: Steps = 50,
+       lr: Positive = 0.01, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
+    """CW-L2: Carlini & Wagner 2017, 'Towards Evaluating the Robustness of Neural Networks' (arXiv:1608.04644).
+
+    Distance: L2, minimum-norm (no budget: ``norm`` and ``eps`` are None). No binary search over c;
+    examples that are not fooled are returned unchanged.
+    Arguments: c (weight of the classification loss); kappa (confidence margin); steps (Adam steps);
+    lr (Adam learning rate); targeted (none | least_likely | random); seed.
+    Example: ``{name: cw, c: 1.0, kappa: 0, steps: 100, lr: 0.01}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.CW(model, c=c, kappa=kappa, steps=steps, lr=lr),
+                 name="cw", norm=None, eps=None, targeted=targeted, seed=seed)
+
+
+def mifgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
+           decay: NonNegative = 1.0, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
+    """MI-FGSM: Dong et al. 2018, 'Boosting Adversarial Attacks with Momentum' (arXiv:1710.06081).
+
+    Distance: Linf.
+    Arguments: eps (budget); alpha (step size); steps; decay (momentum factor);
+    targeted (none | least_likely | random); seed.
+    Example: ``{name: mifgsm, eps: 8/255, alpha: 2/255, steps: 10, decay: 1.0}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.MIFGSM(model, eps=eps, alpha=alpha, steps=steps, decay=decay),
+                 name="mifgsm", norm="Linf", eps=eps, targeted=targeted, seed=seed)
+
+
+def apgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, steps: Steps = 10,
+         n_restarts: Count = 1, loss: Literal["ce", "dlr"] = "ce", eot_iter: Count = 1,
+         rho: Annotated[float, Range(gt=0, lt=1)] = 0.75, seed: Seed = None) -> "TorchAttack":
+    """APGD: Croce & Hein 2020, 'Reliable Evaluation of Adversarial Robustness with an Ensemble of Diverse
+    Parameter-free Attacks' (arXiv:2003.01690).
+
+    Distance: Linf or L2 (``norm``).
+    Arguments: norm; eps (budget); steps; n_restarts; loss (ce | dlr); eot_iter (gradient samples, for
+    randomized models); rho (step-size decay threshold); seed (None: drawn from the global RNG per call).
+    Example: ``{name: apgd, norm: Linf, eps: 8/255, steps: 100, loss: dlr}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.APGD(model, norm=norm, eps=eps, steps=steps, n_restarts=n_restarts,
+                                                    loss=loss, eot_iter=eot_iter, rho=rho, seed=0),
+                 name="apgd", norm=norm, eps=eps, seed=seed, reseeds_rng=True)
+
+
+def square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, n_queries: Count = 5000,
+           n_restarts: Count = 1, p_init: Annotated[float, Range(gt=0, le=1)] = 0.8,
+           loss: Literal["margin", "ce"] = "margin", resc_schedule: bool = True,
+           targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
+    """Square: Andriushchenko et al. 2020, 'Square Attack: a Query-efficient Black-box Adversarial Attack via
+    Random Search' (arXiv:1912.00049).
+
+    Distance: Linf or L2 (``norm``); black-box (scores only).
+    Arguments: norm; eps (budget); n_queries (per restart; lower it for quick checks); n_restarts;
+    p_init (initial square size); loss (margin | ce); resc_schedule; targeted (none | least_likely | random);
+    seed (None: drawn from the global RNG per call).
+    Example: ``{name: square, eps: 8/255, n_queries: 1000}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.Square(model, norm=norm, eps=eps, n_queries=n_queries,
+                                                      n_restarts=n_restarts, p_init=p_init, loss=loss,
+                                                      resc_schedule=resc_schedule, seed=0),
+                 name="square", norm=norm, eps=eps, targeted=targeted, seed=seed, reseeds_rng=True)
+
+
+def deepfool(model: "nn.Module", *, steps: Steps = 50, overshoot: NonNegative = 0.02) -> "TorchAttack":
+    """DeepFool: Moosavi-Dezfooli et al. 2016, 'DeepFool: a Simple and Accurate Method to Fool Deep Neural
+    Networks' (arXiv:1511.04599).
+
+    Distance: L2, minimum-norm (no budget: ``norm`` and ``eps`` are None). One Jacobian per image and step:
+    slow for many classes.
+    Arguments: steps (max iterations); overshoot.
+    Example: ``{name: deepfool, steps: 50, overshoot: 0.02}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.DeepFool(model, steps=steps, overshoot=overshoot),
+                 name="deepfool", norm=None, eps=None)
+
+
+def eotpgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
+           eot_iter: Count = 2, random_start: bool = True, targeted: Targeted = "none",
+           seed: Seed = None) -> "TorchAttack":
+    """EOT-PGD: Zimmermann 2019, 'Comment on Adv-BNN: Improved Adversarial Defense through Robust Bayesian
+    Neural Network' (arXiv:1907.00895); PGD with gradients averaged over ``eot_iter`` forward passes.
+
+    Distance: Linf. Meant for randomized models (noise injection, dropout at test time).
+    Arguments: eps (budget); alpha (step size); steps; eot_iter (gradient samples per step); random_start;
+    targeted (none | least_likely | random); seed.
+    Example: ``{name: eotpgd, eps: 8/255, alpha: 2/255, steps: 10, eot_iter: 10}``
+    """
+    import torchattacks
+
+    return _wrap(model, lambda x: torchattacks.EOTPGD(model, eps=eps, alpha=alpha, steps=steps, eot_iter=eot_iter,
+                                                      random_start=random_start),
+                 name="eotpgd", norm="Linf", eps=eps, targeted=targeted, seed=seed)
+
+
+def _autoattack(model: "nn.Module", version: str, name: str, norm: str, eps: float,
+                seed: int | None) -> "TorchAttack":
+    import torchattacks
+
+    from .guard import num_classes_of
+
+    def build(x):  # noqa: ANN001, ANN202 - n_classes comes from the model's output on the first batch
+        return torchattacks.AutoAttack(model, norm=norm, eps=eps, version=version,
+                                       n_classes=num_classes_of(model, x), seed=0)
+
+    return _wrap(model, build, name=name, norm=norm, eps=eps, seed=seed, reseeds_rng=True)
+
+
+def autoattack(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
+               seed: Seed = None) -> "TorchAttack":
+    """AutoAttack (standard): Croce & Hein 2020, 'Reliable Evaluation of Adversarial Robustness with an
+    Ensemble of Diverse Parameter-free Attacks' (arXiv:2003.01690).
+
+    Distance: Linf or L2 (``norm``). APGD-CE, APGD-T, FAB-T and Square (5000 queries) run in turn on the
+    still-robust examples; the number of classes is read from the model's output.
+    Arguments: norm; eps (budget); seed (None: drawn from the global RNG per call).
+    Example: ``{name: autoattack, norm: Linf, eps: 8/255}``
+    """
+    return _autoattack(model, "standard", "autoattack", norm, eps, seed)
+
+
+def autoattack_rand(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
+                    seed: Seed = None) -> "TorchAttack":
+    """AutoAttack (rand): Croce & Hein 2020, 'Reliable Evaluation of Adversarial Robustness with an
+    Ensemble of Diverse Parameter-free Attacks' (arXiv:2003.01690); the version for randomized defenses.
+
+    Distance: Linf or L2 (``norm``). APGD-CE and APGD-DLR, each with 20 EOT gradient samples per step.
+    Arguments: norm; eps (budget); seed (None: drawn from the global RNG per call).
+    Example: ``{name: autoattack_rand, norm: Linf, eps: 8/255}``
+    """
+    return _autoattack(model, "rand", "autoattack_rand", norm, eps, seed)

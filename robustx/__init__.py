@@ -1,0 +1,83 @@
+"""robustx: adversarial robustness research, orchestrated through plugins.
+
+Importing robustx is cheap (no torch): the functions below import heavy libraries when called.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .data import DatasetBundle, DatasetInfo, ImageSet
+from .defense import Defense, TrainContext
+from .errors import RobustxError
+from .hookspecs import hookimpl, hookspec
+from .params import Range
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from torch import nn
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DatasetBundle", "DatasetInfo", "Defense", "ImageSet", "Range", "RobustxError", "TrainContext",
+    "create_attack", "create_model", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
+    "register_plugin", "run_recipe",
+]
+
+
+def run_recipe(name_or_path: str, overrides: list[str] | tuple[str, ...] = (), **options: Any) -> dict[str, Any]:
+    """Run a recipe (registered name or YAML path) with ``key=value`` overrides; return its results.
+
+    Options: ``out`` (runs folder), ``device`` (auto|cpu|cuda), ``resume`` (a run dir), ``progress``.
+    """
+    from .pipeline import run_recipe as _run
+
+    return _run(name_or_path, overrides, **options)
+
+
+def create_model(name: str, **kwargs: Any) -> "nn.Module":
+    """``create_model("resnet20", num_classes=10, in_channels=3, image_size=32, mean=..., std=...)``."""
+    from .modeling import create_model as _create
+
+    return _create(name, **kwargs)
+
+
+def create_attack(name: str, model: "nn.Module", **params: Any) -> Any:
+    """``create_attack("pgd", model, eps=8/255)`` -> ``attack(x, y) -> x_adv``; params are validated."""
+    from .params import validate_params
+    from .plugins import get_host
+
+    resolved = get_host().registry("attack").resolve(name)
+    checked = validate_params(resolved.entry.factory, params, f"attack {name}", positional=1,
+                              provided=tuple(resolved.implied))
+    return resolved.create(model, **checked)
+
+
+def load_model(run_dir: "str | Path", device: str = "cpu") -> "nn.Module":
+    """The trained model of a run directory (rebuilt from model.json + model.safetensors)."""
+    from .modeling import load_model as _load
+
+    return _load(run_dir, device=device)
+
+
+def load_run(run_dir: "str | Path") -> Any:
+    """A finished run: recipe, metrics, results, model(), dataset(), tracked()."""
+    from .run import load_run as _load
+
+    return _load(run_dir)
+
+
+def register_plugin(plugin: Any, name: str | None = None) -> str:
+    """Register a plugin object or module in this process (scripting); returns its name."""
+    from .plugins import get_host
+
+    return get_host().register_plugin(plugin, name)
+
+
+def list_components(kind: str) -> list[str]:
+    """Registered names of one kind: attack, defense, transform, architecture, dataset, recipe, analysis."""
+    from .plugins import get_host
+
+    return get_host().registry(kind).names()

@@ -1,0 +1,5 @@
+"""``python -m robustx`` = the ``robustx`` command."""
+
+from .cli import main
+
+main()

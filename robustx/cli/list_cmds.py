@@ -1,0 +1,40 @@
+"""``robustx list KIND [GLOB]`` and ``robustx plugins`` (no torch import: plugins register lazily)."""
+
+from __future__ import annotations
+
+import click
+
+KINDS = {"attacks": "attack", "defenses": "defense", "transforms": "transform", "architectures": "architecture",
+         "datasets": "dataset", "recipes": "recipe", "analyses": "analysis"}
+
+
+@click.command("list")
+@click.argument("kind", type=click.Choice(list(KINDS)))
+@click.argument("glob", required=False)
+def list_components(kind: str, glob: str | None) -> None:
+    """Registered components of KIND, optionally filtered by a GLOB like 'pgd*' or 'art:*'."""
+    from ..plugins import registry
+
+    entries = registry(KINDS[kind]).entries(glob)
+    if not entries:
+        click.echo(f"no {kind} match {glob!r}" if glob else f"no {kind} registered")
+        return
+    width = max(len(e.name) for e in entries)
+    for e in entries:
+        aliases = f" (aliases: {', '.join(e.aliases)})" if e.aliases else ""
+        click.echo(f"{e.name.ljust(width)}  {e.description}{aliases}  [{e.plugin}]")
+
+
+@click.command()
+def plugins() -> None:
+    """Installed plugins: version, status, and what each registered."""
+    from ..plugins import get_host
+
+    host = get_host()
+    host.registries  # build them so provenance is filled in
+    for info in sorted(host.plugins.values(), key=lambda i: i.name):
+        version = f" {info.version}" if info.version else ""
+        dist = f" ({info.distribution}{version})" if info.distribution else ""
+        click.echo(f"{info.name}{dist}: {info.status}" + (f" - {info.error}" if info.error else ""))
+        for kind, names in sorted(info.registered.items()):
+            click.echo(f"  {kind}s: {', '.join(names)}")

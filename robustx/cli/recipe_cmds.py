@@ -1,0 +1,112 @@
+"""``robustx recipe list | show | cp | validate | run``."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import click
+
+from ..errors import RobustxError
+
+OVERRIDES_HELP = "KEY=VALUE overrides, e.g. train.epochs=1 data.limit=512 evaluate.attacks.1.eps=8/255"
+
+
+@click.group()
+def recipe() -> None:
+    """Find, copy, check and run recipes (YAML train-then-evaluate pipelines)."""
+
+
+@recipe.command("list")
+def list_recipes() -> None:
+    """Registered recipes (built-in and from plugins)."""
+    from ..plugins import registry
+
+    entries = registry("recipe").entries()
+    width = max((len(e.name) for e in entries), default=4)
+    for entry in entries:
+        click.echo(f"{entry.name.ljust(width)}  {entry.description}  [{entry.plugin}]")
+
+
+@recipe.command("show")
+@click.argument("name")
+def show(name: str) -> None:
+    """Print a recipe's YAML."""
+    from ..recipe import find_recipe
+
+    click.echo(find_recipe(name).read_text(encoding="utf-8"), nl=False)
+
+
+@recipe.command("cp")
+@click.argument("name")
+@click.argument("path", type=click.Path())
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def copy(name: str, path: str, force: bool) -> None:
+    """Copy a recipe to PATH (a file or a folder) to edit it."""
+    from ..recipe import find_recipe
+
+    source = find_recipe(name)
+    target = Path(path)
+    if target.is_dir():
+        target = target / source.name
+    if target.exists() and not force:
+        raise RobustxError(f"{target} already exists; pass --force to overwrite")
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        raise RobustxError(f"cannot write {target}: {exc.strerror}") from None
+    click.echo(f"copied {name} to {target}; run it with: robustx recipe run {target}")
+
+
+@recipe.command("validate")
+@click.argument("name_or_path")
+@click.argument("overrides", nargs=-1)
+def validate_cmd(name_or_path: str, overrides: tuple[str, ...]) -> None:
+    """Check a recipe (every name resolved, every value typed and in range) without running it.
+
+    OVERRIDES are key=value pairs, exactly as for `robustx recipe run`.
+    """
+    from ..recipe import load_recipe
+
+    r = load_recipe(name_or_path, overrides).data
+    attacks = ", ".join(a["name"] for a in r["evaluate"]["attacks"])
+    click.echo(f"ok: {r['name']}: {r['data']['name']} / {r['model']['name']} / {r['train']['defense']['name']} "
+               f"for {r['train']['epochs']} epochs; evaluate {attacks}")
+
+
+@recipe.command("run")
+@click.argument("name_or_path")
+@click.argument("overrides", nargs=-1)
+@click.option("--out", default="runs", show_default=True, type=click.Path(), help="Folder for run directories.")
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@click.option("--resume", type=click.Path(), default=None,
+              help="Continue an interrupted run from its last completed epoch (NAME_OR_PATH is then ignored).")
+@click.option("--quiet", is_flag=True, help="No progress bars or epoch lines.")
+def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, resume: str | None,
+        quiet: bool) -> None:
+    """Train and evaluate as the recipe says; print the results table and the run directory.
+
+    NAME_OR_PATH is a registered recipe (see `robustx recipe list`) or a YAML file. OVERRIDES are
+    key=value pairs that replace recipe fields before validation: train.epochs=1,
+    data.limit=512, evaluate.attacks.1.eps=8/255 (fractions are exact).
+
+    \b
+    Examples:
+      robustx recipe run quickstart
+      robustx recipe run mnist_pgd_at train.epochs=2 data.limit=5000 --device cpu
+      robustx recipe run my_recipe.yaml evaluate.attacks.1.eps=8/255
+      robustx recipe run mat_rand_wrn --resume runs/mat_rand_wrn-20260101-120000
+    """
+    from ..pipeline import run_recipe
+    from ..results import terminal_table
+
+    echo = None if quiet else (lambda msg: click.echo(msg, err=True))
+    results = run_recipe(name_or_path, overrides, out=out, device=device, resume=resume,
+                         progress=not quiet, echo=echo)
+    click.echo(terminal_table(results))
+    if results.get("stochastic"):
+        click.echo(f"(randomized model: EOT with {results['eot_samples']} samples, "
+                   f"accuracy averaged over {results['n_predictions']} predictions)")
+    click.echo(f"clean {100 * results['clean_accuracy']:.2f}%  worst case {100 * results['worst_case_accuracy']:.2f}%"
+               f"  ({results['seconds_total']:.1f}s)")
+    click.echo(f"run directory: {results['run_dir']}")

@@ -1,0 +1,1 @@
+"""Compatibility shims for third-party libraries (imported lazily by plugins)."""

@@ -1,0 +1,1 @@
+"""The training and evaluation engine (core-owned; plugins provide the parts)."""

@@ -1,0 +1,54 @@
+"""One exception family. The CLI turns any of these into a single clean line."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class RobustxError(Exception):
+    """Base class of every error robustx reports to users as one line."""
+
+
+class UnknownNameError(RobustxError, KeyError):
+    """A registry, recipe or key name that does not exist."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class DuplicateNameError(RobustxError):
+    """Two plugins registered the same name."""
+
+
+class RecipeError(RobustxError):
+    """A recipe that cannot be read or does not validate."""
+
+
+class ParamError(RecipeError, ValueError):
+    """A parameter with a wrong type or an out-of-range value."""
+
+
+class DataError(RobustxError):
+    """A dataset that cannot be found or read."""
+
+
+class CheckpointError(RobustxError):
+    """A model or checkpoint that cannot be saved or loaded."""
+
+
+class PluginError(RobustxError):
+    """A plugin that misbehaves at registration time."""
+
+
+def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
+    """Return ' (did you mean 'x'?)' or '' - the suffix every unknown-name error uses."""
+    choices = sorted(set(choices))
+    matches = difflib.get_close_matches(name, choices, n=n, cutoff=0.55)
+    if not matches:
+        lowered = name.lower()
+        matches = [c for c in choices if lowered and (lowered in c.lower() or c.lower() in lowered)][:n]
+    if not matches:
+        return ""
+    quoted = ", ".join(f"'{m}'" for m in matches)
+    return f" (did you mean {quoted}?)"

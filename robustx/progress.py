@@ -1,0 +1,25 @@
+"""Progress bars with ETA (tqdm, imported lazily); off when ROBUSTX_NO_PROGRESS=1 or asked."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+class _Silent:
+    def update(self, n: int = 1) -> None:
+        pass
+
+    def set_postfix(self, **kwargs: Any) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def progress_bar(*, total: int, desc: str, enabled: bool = True, unit: str = "it") -> Any:
+    if not enabled or os.environ.get("ROBUSTX_NO_PROGRESS") == "1":
+        return _Silent()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)

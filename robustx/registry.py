@@ -1,0 +1,150 @@
+"""Name -> factory tables with provenance, aliases, did-you-mean and duplicate detection.
+
+A name may end in a ``{placeholder}`` (for example ``timm:{model_name}``): it then
+matches every name with that prefix, and the rest of the name is passed to the
+factory as the keyword argument ``placeholder``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import DuplicateNameError, PluginError, UnknownNameError, did_you_mean
+
+_PATTERN = re.compile(r"^(?P<prefix>[^{}]*)\{(?P<key>[A-Za-z_][A-Za-z0-9_]*)\}$")
+_VALID_NAME = re.compile(r"^[A-Za-z0-9_.:\-]+(\{[A-Za-z_][A-Za-z0-9_]*\})?$")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One registered component and where it came from."""
+
+    name: str
+    factory: Callable[..., Any]
+    kind: str
+    plugin: str = "?"
+    version: str | None = None
+    aliases: tuple[str, ...] = ()
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def pattern(self) -> tuple[str, str] | None:
+        match = _PATTERN.match(self.name)
+        return (match["prefix"], match["key"]) if match else None
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A looked-up entry plus the keyword arguments implied by the name (pattern entries)."""
+
+    entry: Entry
+    implied: dict[str, str]
+
+    def create(self, *args: Any, **params: Any) -> Any:
+        return self.entry.factory(*args, **self.implied, **params)
+
+
+def plural(kind: str) -> str:
+    return kind[:-2] + "es" if kind.endswith("is") else kind + "s"
+
+
+class Registry:
+    """A table of one kind of component (``attack``, ``architecture`` ...)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._entries: dict[str, Entry] = {}
+        self._aliases: dict[str, str] = {}
+        self._conflicts: dict[str, str] = {}
+
+    def record_conflict(self, name: str, plugin: str, message: str) -> None:
+        """Remember a rejected duplicate, so using the name fails loudly instead of picking one."""
+        self._conflicts[name] = message
+
+    def register(
+        self,
+        name: str,
+        factory: Callable[..., Any],
+        *,
+        aliases: tuple[str, ...] | list[str] = (),
+        description: str = "",
+        plugin: str = "?",
+        version: str | None = None,
+    ) -> Entry:
+        if not isinstance(name, str) or not _VALID_NAME.match(name):
+            raise PluginError(f"plugin '{plugin}' registered an invalid {self.kind} name {name!r}")
+        if not callable(factory) and self.kind != "recipe":
+            raise PluginError(f"plugin '{plugin}' registered {self.kind} '{name}' with a non-callable factory")
+        entry = Entry(name, factory, self.kind, plugin, version, tuple(aliases), description)
+        for key in (name, *entry.aliases):
+            owner = self._owner_of(key)
+            if owner is not None:
+                raise DuplicateNameError(
+                    f"{self.kind} '{key}' is registered by both plugin '{owner.plugin}' and plugin '{plugin}'; "
+                    f"disable one with ROBUSTX_DISABLE_PLUGINS={plugin}"
+                )
+        self._entries[name] = entry
+        for alias in entry.aliases:
+            self._aliases[alias] = name
+        return entry
+
+    def _owner_of(self, key: str) -> Entry | None:
+        if key in self._entries:
+            return self._entries[key]
+        if key in self._aliases:
+            return self._entries[self._aliases[key]]
+        return None
+
+    def resolve(self, name: str) -> Resolved:
+        """Find ``name`` (or an alias, or a pattern match); unknown names raise with a suggestion."""
+        if not isinstance(name, str):
+            raise UnknownNameError(f"{self.kind} name must be a string, got {name!r}")
+        if name in self._conflicts:
+            raise DuplicateNameError(self._conflicts[name])
+        entry = self._owner_of(name)
+        if entry is not None:
+            return Resolved(entry, {})
+        for candidate in self._entries.values():
+            pattern = candidate.pattern
+            if pattern and name.startswith(pattern[0]) and len(name) > len(pattern[0]):
+                return Resolved(candidate, {pattern[1]: name[len(pattern[0]) :]})
+        raise UnknownNameError(
+            f"unknown {self.kind} '{name}'{did_you_mean(name, self.all_names())}; "
+            f"see `robustx list {plural(self.kind)}`"
+        )
+
+    def get(self, name: str) -> Entry:
+        return self.resolve(name).entry
+
+    def create(self, name: str, *args: Any, **params: Any) -> Any:
+        return self.resolve(name).create(*args, **params)
+
+    def all_names(self) -> list[str]:
+        return [*self._entries, *self._aliases]
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def entries(self, glob: str | None = None) -> list[Entry]:
+        found = [self._entries[n] for n in self.names()]
+        if glob:
+            found = [e for e in found if fnmatch.fnmatch(e.name, glob) or any(fnmatch.fnmatch(a, glob) for a in e.aliases)]
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        try:
+            self.resolve(name)  # type: ignore[arg-type]
+        except UnknownNameError:
+            return False
+        return True
+
+    def __iter__(self) -> Iterator[Entry]:
+        return iter(self.entries())
+
+    def __len__(self) -> int:
+        return len(self._entries)

@@ -1,0 +1,169 @@
+"""Every registered architecture (except pattern names like ``timm:{model_name}``) builds for
+CIFAR- and MNIST-sized inputs, trains (forward + backward in train mode) and gives input
+gradients in eval mode (what attacks need); the documented parameter counts hold."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from robustx.errors import ParamError
+from robustx.params import validate_params
+from robustx.plugins import PluginHost
+
+PROVIDED = ("num_classes", "in_channels", "image_size")
+SHAPES = {"cifar": (3, 32), "mnist": (1, 28)}
+ARCHITECTURES = PluginHost().registry("architecture")
+NAMES = [entry.name for entry in ARCHITECTURES if entry.pattern is None]
+DOC = Path(__file__).resolve().parents[1] / "docs" / "architectures.md"
+
+#: name -> (parameters for 3x32x32 inputs and 10 classes, relative tolerance); see docs/architectures.md
+DOCUMENTED_PARAMS = {
+    "resnet20": (0.27e6, 0.02),
+    "wide_resnet18": (11e6, 0.05),
+    "wider_resnet18": (17e6, 0.05),
+    "wrn_28_10": (36.5e6, 0.01),
+    "wrn_34_10": (46.2e6, 0.01),
+    "preact_resnet18": (11.2e6, 0.01),
+    "vgg11": (9.2e6, 0.02),
+    "basicnet": (0.33e6, 0.02),
+}
+
+
+#: cheaper settings for the parametrized build test (the defaults are covered by named variants, e.g. wrn_28_10)
+CHEAP_PARAMS = {"wide_resnet": {"depth": 16, "widen_factor": 2, "dropout": 0.3}}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """One intra-op thread: on a shared 2-core machine, 2 threads spin-wait and run up to 10x slower."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+def _build(name: str, in_channels: int, image_size: int, num_classes: int = 10, **params):
+    return ARCHITECTURES.create(name, num_classes=num_classes, in_channels=in_channels, image_size=image_size,
+                                **params)
+
+
+def _param_count(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_registry_holds_the_builtin_architectures():
+    expected = {"mnist_cnn", "small_cnn", "basicnet", "resnet20", "resnet32", "resnet56", "preact_resnet18",
+                "wide_resnet", "wrn_28_10", "wrn_34_10", "wide_resnet18", "wider_resnet18", "vgg11",
+                "ds_mnist_net", "ds_cifar_convnet", "noisy_resnet20", "noisy_basicnet"}
+    assert expected <= set(NAMES)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=list(SHAPES))
+@pytest.mark.parametrize("name", NAMES)
+def test_architecture_trains_and_attacks(name, shape):
+    import torch
+
+    in_channels, size = SHAPES[shape]
+    torch.manual_seed(0)
+    model = _build(name, in_channels, size, **CHEAP_PARAMS.get(name, {}))
+    print(f"{name} {shape}: {_param_count(model):,} parameters")
+    batch = 1 if _param_count(model) > 30e6 else 2  # keeps the WRN-x-10s cheap on CPU
+    x = torch.rand(batch, in_channels, size, size)
+    y = torch.arange(batch) % 10
+
+    model.train()
+    out = model(x)
+    assert out.shape == (batch, 10)
+    torch.nn.functional.cross_entropy(out, y).backward()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    with_grad = [p for p in trainable if p.grad is not None and p.grad.abs().sum() > 0]
+    assert len(with_grad) >= 0.9 * len(trainable), "most parameters should receive a gradient"
+
+    model.eval()
+    x_eval = x.clone().requires_grad_(True)
+    out = model(x_eval)
+    assert out.shape == (batch, 10) and torch.isfinite(out).all()
+    torch.nn.functional.cross_entropy(out, y).backward()
+    assert x_eval.grad is not None and x_eval.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("name", sorted(DOCUMENTED_PARAMS))
+def test_documented_parameter_counts(name):
+    target, tolerance = DOCUMENTED_PARAMS[name]
+    count = _param_count(_build(name, 3, 32))
+    print(f"{name}: {count:,} parameters (documented ~{target / 1e6:g}M)")
+    assert abs(count - target) <= tolerance * target
+
+
+def test_num_classes_is_honoured():
+    import torch
+
+    assert _build("resnet20", 3, 32, num_classes=100)(torch.rand(2, 3, 32, 32)).shape == (2, 100)
+
+
+def test_small_cnn_runs_on_digits(sample_batch):
+    x, _ = sample_batch  # 8x8 digits
+    assert _build("small_cnn", 1, 8)(x).shape == (len(x), 10)
+
+
+def test_width_parameters_change_the_model():
+    base = _param_count(_build("wide_resnet18", 3, 32))
+    half = _param_count(ARCHITECTURES.create("wide_resnet18", num_classes=10, in_channels=3, image_size=32, width=0.5))
+    assert 0.2 * base < half < 0.3 * base  # parameters scale with width**2
+    small = ARCHITECTURES.create("wide_resnet", num_classes=10, in_channels=3, image_size=32, depth=16, widen_factor=2)
+    assert _param_count(small) < 1e6
+
+
+@pytest.mark.parametrize(
+    ("name", "params", "message"),
+    [
+        ("wide_resnet", {"widen_factor": 0}, "widen_factor: must be >= 1"),
+        ("wide_resnet", {"dropout": 1.5}, "dropout: must be < 1"),
+        ("wide_resnet", {"depht": 28}, "did you mean 'depth'"),
+        ("wide_resnet18", {"width": "wide"}, "expected a number"),
+        ("noisy_resnet20", {"on": "weight"}, "did you mean 'weights'"),
+        ("resnet20", {"num_classes": 10}, "set by robustx itself"),
+    ],
+)
+def test_bad_parameters_fail_validation(name, params, message):
+    with pytest.raises(ParamError, match=message):
+        validate_params(ARCHITECTURES.get(name).factory, params, f"model.{name}", provided=PROVIDED)
+
+
+def test_valid_parameters_are_coerced():
+    out = validate_params(ARCHITECTURES.get("wide_resnet").factory, {"depth": 34.0, "dropout": "3/10"}, "model",
+                          provided=PROVIDED)
+    assert out == {"depth": 34, "dropout": pytest.approx(0.3)}
+
+
+def test_wide_resnet_depth_must_be_6n_plus_4():
+    with pytest.raises(ParamError, match="6n\\+4"):
+        ARCHITECTURES.create("wide_resnet", num_classes=10, in_channels=3, image_size=32, depth=27)
+
+
+def test_listing_architectures_does_not_import_torch():
+    code = (
+        "import sys\n"
+        "from robustx.plugins import PluginHost\n"
+        "host = PluginHost()\n"
+        "names = host.registry('architecture').names() + host.registry('transform').names()\n"
+        "assert 'resnet20' in names and 'noisenet' in names, names\n"
+        "heavy = sorted(m for m in ('torch', 'torchvision', 'timm', 'numpy') if m in sys.modules)\n"
+        "assert not heavy, heavy\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_builtin_architecture_is_documented():
+    from robustx_models.registry import ARCHITECTURES as BUILTIN
+
+    text = DOC.read_text(encoding="utf-8")
+    missing = [name for name, *_ in BUILTIN if f"`{name}`" not in text]
+    assert not missing, f"add these to docs/architectures.md: {missing}"

@@ -1,0 +1,132 @@
+"""The CLI through click's CliRunner and as a subprocess: help, listing, errors, laziness."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from helpers import run_cli
+from robustx.cli import cli
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def _imported_after(args: list[str]) -> set[str]:
+    code = ("import sys; from robustx.cli import main\n"
+            "try:\n    main(%r)\nexcept SystemExit:\n    pass\n"
+            "print('MODULES', ','.join(m for m in ('torch', 'timm', 'art', 'torchattacks', 'torchvision', 'numpy')"
+            " if m in sys.modules))" % args)
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "ROBUSTX_NO_PROGRESS": "1"}, check=True).stdout
+    line = [l for l in out.splitlines() if l.startswith("MODULES")][0]
+    return set(filter(None, line.split(" ", 1)[1].split(",")))
+
+
+@pytest.mark.parametrize("args", [["--help"], ["list", "attacks"], ["list", "architectures"], ["plugins"],
+                                  ["recipe", "list"], ["list", "datasets", "mnist*"]])
+def test_help_and_listing_do_not_import_heavy_libraries(args):
+    assert _imported_after(args) == set()
+
+
+def test_help_teaches(runner):
+    result = runner.invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "robustx recipe run quickstart" in result.output and "8/255" in result.output
+    run_help = runner.invoke(cli, ["recipe", "run", "--help"])
+    assert "--resume" in run_help.output and "key=value" in run_help.output.lower()
+
+
+def test_list_and_glob(runner):
+    result = runner.invoke(cli, ["list", "datasets", "*mnist"])
+    assert result.exit_code == 0
+    names = [line.split()[0] for line in result.output.splitlines()]
+    assert names == ["fashion_mnist", "mnist"]
+
+
+def test_recipe_list_show_cp(runner, tmp_path):
+    assert "quickstart" in runner.invoke(cli, ["recipe", "list"]).output
+    shown = runner.invoke(cli, ["recipe", "show", "quickstart"]).output
+    assert shown.startswith("# Quickstart")
+    target = tmp_path / "mine.yaml"
+    assert runner.invoke(cli, ["recipe", "cp", "quickstart", str(target)]).exit_code == 0
+    assert target.read_text() == shown
+    again = runner.invoke(cli, ["recipe", "cp", "quickstart", str(target)])
+    assert again.exit_code == 1 and "already exists; pass --force" in again.output
+
+
+BAD_INPUTS = [
+    (["recipe", "run", "quickstat"], "unknown recipe 'quickstat' (did you mean 'quickstart'?)"),
+    (["recipe", "validate", "quickstart", "model.name=smal_cnn"], "unknown architecture 'smal_cnn'"),
+    (["recipe", "validate", "quickstart", "data.name=digit"], "unknown dataset 'digit' (did you mean 'digits'"),
+    (["recipe", "validate", "quickstart", "evaluate.attacks.1.name=fgsn"], "unknown attack 'fgsn'"),
+    (["recipe", "validate", "quickstart", "evaluate.attacks.1.eps=-0.1"], "evaluate.attacks[1].eps: must be >= 0"),
+    (["recipe", "validate", "quickstart", "evaluate.attacks.1.eps=8/0"], "'8/0' divides by zero"),
+    (["recipe", "validate", "quickstart", "evaluate.attacks.2.steps=0"], "evaluate.attacks[2].steps: must be >= 1"),
+    (["recipe", "validate", "quickstart", "data.batch_size=0"], "data.batch_size: must be >= 1, got 0"),
+    (["recipe", "validate", "quickstart", "train.epoch=3"], "no key 'train.epoch' in the recipe (did you mean 'epochs'"),
+    (["recipe", "validate", "quickstart", "train.epochs=three"], "train.epochs: expected an integer"),
+    (["recipe", "run", "quickstart", "data.root=/nonexistent/robustx-data"], "data.root /nonexistent/robustx-data does not exist"),
+    (["eval", "/nonexistent/run"], "run directory /nonexistent/run does not exist"),
+]
+
+
+@pytest.mark.parametrize("args, message", BAD_INPUTS)
+def test_bad_input_is_one_clean_line(runner, args, message):
+    result = runner.invoke(cli, args)
+    assert result.exit_code != 0
+    lines = [l for l in result.output.splitlines() if l.strip()]
+    assert lines and lines[-1].startswith("Error: ") and message in lines[-1], result.output
+    assert "Traceback" not in result.output
+
+
+def test_yaml_syntax_error_names_the_line(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndata: {name: digits\nmodel: small_cnn\n")
+    result = runner.invoke(cli, ["recipe", "validate", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad}:3:" in result.output and "YAML syntax error" in result.output
+
+
+def test_unwritable_output_directory(runner, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    try:
+        result = runner.invoke(cli, ["recipe", "run", "quickstart", "--out", str(blocker / "runs")])
+        assert result.exit_code == 1 and "cannot write to output directory" in result.output
+        assert "--out DIR" in result.output
+    finally:
+        locked.chmod(0o700)
+
+
+def test_eval_on_a_directory_without_model(runner, tmp_path):
+    result = runner.invoke(cli, ["eval", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "has no trained model" in result.output
+
+
+def test_debug_shows_the_traceback():
+    plain = run_cli("recipe", "validate", "quickstart", "train.epochs=-1")
+    assert plain.returncode == 1 and "Traceback" not in plain.stderr
+    assert plain.stderr.strip().splitlines()[-1] == "Error: train.epochs: must be >= 0, got -1"
+    debug = run_cli("--debug", "recipe", "validate", "quickstart", "train.epochs=-1")
+    assert debug.returncode != 0 and "Traceback" in debug.stderr and "ParamError" in debug.stderr
+
+
+def test_validate_every_shipped_recipe(runner):
+    from robustx.plugins import registry
+
+    for name in registry("recipe").names():
+        result = runner.invoke(cli, ["recipe", "validate", name])
+        assert result.exit_code == 0 and result.output.startswith("ok: "), (name, result.output)

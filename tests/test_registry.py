@@ -1,0 +1,94 @@
+"""Registry: provenance, aliases, patterns, did-you-mean, duplicates naming both plugins."""
+
+from __future__ import annotations
+
+import pytest
+
+from robustx.errors import DuplicateNameError, PluginError, UnknownNameError
+from robustx.hookspecs import hookimpl
+from robustx.plugins import PluginHost
+from robustx.registry import Registry
+
+
+def factory(model=None, **params):
+    return ("made", model, params)
+
+
+def test_register_and_create_with_alias():
+    reg = Registry("attack")
+    reg.register("pgd", factory, aliases=("pgd_linf",), description="PGD", plugin="p", version="1.2")
+    assert reg.get("pgd_linf").name == "pgd"
+    assert reg.get("pgd").plugin == "p" and reg.get("pgd").version == "1.2"
+    assert reg.create("pgd", "m", eps=0.1) == ("made", "m", {"eps": 0.1})
+
+
+def test_unknown_name_suggests_close_match():
+    reg = Registry("attack")
+    reg.register("pgd_l2", factory)
+    reg.register("fgsm", factory)
+    with pytest.raises(UnknownNameError, match=r"unknown attack 'pgd_l3'.*did you mean 'pgd_l2'"):
+        reg.get("pgd_l3")
+
+
+def test_pattern_name_passes_the_rest_as_keyword():
+    reg = Registry("architecture")
+    reg.register("timm:{model_name}", factory)
+    resolved = reg.resolve("timm:resnet18")
+    assert resolved.implied == {"model_name": "resnet18"}
+    assert resolved.create() == ("made", None, {"model_name": "resnet18"})
+    with pytest.raises(UnknownNameError):
+        reg.get("timm:")
+
+
+def test_invalid_name_and_factory_rejected():
+    reg = Registry("attack")
+    with pytest.raises(PluginError):
+        reg.register("has space", factory)
+    with pytest.raises(PluginError):
+        reg.register("ok", 42)
+
+
+class _PluginA:
+    @hookimpl
+    def robustx_register_attacks(self, register):
+        register("shared", factory)
+        register("only_a", factory)
+
+
+class _PluginB:
+    @hookimpl
+    def robustx_register_attacks(self, register):
+        register("shared", factory)
+
+
+def test_duplicate_names_both_plugins_and_fails_on_use(capsys):
+    host = PluginHost(load_entry_points=False)
+    host.register_plugin(_PluginA(), "plugin_a")
+    host.register_plugin(_PluginB(), "plugin_b")
+    reg = host.registry("attack")
+    err = capsys.readouterr().err
+    assert "plugin_a" in err and "plugin_b" in err and "'shared'" in err
+    assert "only_a" in reg  # the rest of plugin A still works
+    with pytest.raises(DuplicateNameError, match="plugin_a.*plugin_b"):
+        reg.get("shared")
+
+
+def test_provenance_records_registering_plugin():
+    host = PluginHost(load_entry_points=False)
+    host.register_plugin(_PluginA(), "plugin_a")
+    assert host.registry("attack").get("only_a").plugin == "plugin_a"
+    assert host.plugins["plugin_a"].registered["attack"] == ["shared", "only_a"]
+
+
+def test_hook_that_raises_only_warns(capsys):
+    class Broken:
+        @hookimpl
+        def robustx_register_attacks(self, register):
+            raise RuntimeError("boom")
+
+    host = PluginHost(load_entry_points=False)
+    host.register_plugin(Broken(), "broken")
+    host.register_plugin(_PluginA(), "plugin_a")
+    assert "only_a" in host.registry("attack")
+    assert "plugin 'broken' failed in robustx_register_attacks (RuntimeError: boom)" in capsys.readouterr().err
+    assert host.plugins["broken"].status == "failed"
