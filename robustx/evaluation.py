@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from .engine.specs import attack_params
 from .plugins import PluginHost, get_host
 
 
@@ -34,8 +35,7 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
         test = ImageSet(test.x[:n], test.y[:n])
 
     def create_attack(spec: dict[str, Any], target: Any) -> Any:
-        params = {k: v for k, v in spec.items() if k != "name"}
-        return host.registry("attack").create(spec["name"], target, **params)
+        return host.registry("attack").create(spec["name"], target, **attack_params(spec))
 
     data = DeviceImageSet(test, model_device)
     results = evaluate_attacks(model, data, specs, create_attack, EvalConfig(

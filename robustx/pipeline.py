@@ -12,8 +12,9 @@ from typing import Any
 
 from . import results as results_io
 from .errors import CheckpointError, RobustxError
+from .engine.specs import attack_params
 from .plugins import PluginHost, get_host
-from .recipe import Recipe, apply_overrides, load_recipe, parse_yaml, validate
+from .recipe import Recipe, apply_overrides, parse_yaml, validate
 
 DEFAULT_DATA_ROOT = "~/.cache/robustx/data"
 
@@ -101,8 +102,7 @@ class Run:
         self.echo = options.echo or (lambda _msg: None)
 
     def create_attack(self, spec: dict[str, Any], model: Any) -> Any:
-        params = {k: v for k, v in spec.items() if k != "name"}
-        return self.host.registry("attack").create(spec["name"], model, **params)
+        return self.host.registry("attack").create(spec["name"], model, **attack_params(spec))
 
     def event(self, name: str, payload: dict[str, Any]) -> None:
         self.host.call_hook("robustx_run_event", event=name, payload={"run_dir": str(self.run_dir), **payload})
@@ -285,16 +285,24 @@ class Run:
                             extra={"history": history, "best": best, "step": step})
 
     def run_analyses(self, device: Any) -> None:
-        for spec in self.cfg["report"]["analyses"]:
-            params = {k: v for k, v in spec.items() if k != "name"}
-            analysis = self.host.registry("analysis").create(spec["name"], **params)
-            from .run import AnalysisContext, load_run
+        """Run ``report.analyses`` in order on the finished run; their summaries go to analysis/summary.json."""
+        specs = self.cfg["report"]["analyses"]
+        if not specs:
+            return
+        from .engine.checkpoint import write_text_atomic
+        from .run import AnalysisContext, load_run
 
-            out_dir = self.run_dir / "analysis"
-            out_dir.mkdir(exist_ok=True)
+        out_dir = self.run_dir / "analysis"
+        out_dir.mkdir(exist_ok=True)
+        context = AnalysisContext(run_dir=self.run_dir, run=load_run(self.run_dir, host=self.host),
+                                  device=str(device), out_dir=out_dir)
+        summaries = []
+        for spec in specs:
+            params = {k: v for k, v in spec.items() if k != "name"}
             self.echo(f"analysis {spec['name']} ...")
-            analysis(AnalysisContext(run_dir=self.run_dir, run=load_run(self.run_dir, host=self.host),
-                                     device=str(device), out_dir=out_dir))
+            analysis = self.host.registry("analysis").create(spec["name"], **params)
+            summaries.append({"name": spec["name"], "params": params, "summary": analysis(context)})
+        write_text_atomic(out_dir / "summary.json", json.dumps(summaries, indent=2, default=str))
 
 
 class _ExampleTracker:
@@ -347,17 +355,43 @@ def _version() -> str:
 def run_recipe(name_or_path: str, overrides: list[str] | tuple[str, ...] = (), *, out: str | Path = "runs",
                device: str = "auto", resume: str | Path | None = None, progress: bool = False,
                echo: Any = None, host: PluginHost | None = None) -> dict[str, Any]:
-    """Run a recipe end to end; returns the results dict (also written to RUN_DIR/results.json)."""
+    """Run a recipe end to end; returns the results dict (also written to RUN_DIR/results.json).
+
+    A recipe with ``variants`` or a ``sweep`` is a study: every row runs in its own sub-directory
+    and the return value holds each row's results plus the combined table.
+    """
+    import yaml
+
+    from .recipe import load_raw
+    from .study import expand, is_study, run_study
+
     host = host or get_host()
+    echo_fn = echo or (lambda _msg: None)
     options = RunOptions(out=out, device=device, resume=resume, progress=progress, echo=echo)
     if resume is not None:
         run_dir = Path(resume).expanduser()
-        saved = run_dir / "recipe.yaml"
-        if not saved.is_file():
+        saved = next((run_dir / f for f in ("study.yaml", "recipe.yaml") if (run_dir / f).is_file()), None)
+        if saved is None:
             raise CheckpointError(f"--resume {run_dir}: no recipe.yaml there; is it a robustx run directory?")
-        raw = parse_yaml(saved.read_text(encoding="utf-8"), str(saved))
-        recipe = validate(apply_overrides(raw, overrides), str(saved), host)
+        raw, source = parse_yaml(saved.read_text(encoding="utf-8"), str(saved)), str(saved)
     else:
-        recipe = load_recipe(name_or_path, overrides, host)
+        raw, source = load_raw(name_or_path, host)
+        run_dir = None
+    raw = apply_overrides(raw, overrides)
+    if is_study(raw):
+        study = expand(raw, source, host)
+        study_dir = run_dir or make_run_dir(out, study.name)
+        from .engine.checkpoint import write_text_atomic
+
+        write_text_atomic(study_dir / "study.yaml", yaml.safe_dump(raw, sort_keys=False))
+
+        def run_one(recipe: Recipe, row_dir: Path, resume_row: bool) -> dict[str, Any]:
+            row_options = RunOptions(out=out, device=device, resume=row_dir if resume_row else None,
+                                     progress=progress, echo=echo)
+            return Run(recipe, row_dir, row_options, host).execute()
+
+        return run_study(study, study_dir, resume=resume is not None, run_one=run_one, echo=echo_fn)
+    recipe = validate(raw, source, host)
+    if run_dir is None:
         run_dir = make_run_dir(out, recipe.name)
     return Run(recipe, run_dir, options, host).execute()

@@ -18,7 +18,8 @@ from .errors import ParamError, RecipeError, UnknownNameError, did_you_mean
 from .params import Range, coerce, validate_params
 from .plugins import PluginHost, get_host
 
-SECTIONS = ("name", "description", "seed", "data", "model", "train", "evaluate", "report", "variants", "sweep")
+SECTIONS = ("name", "description", "seed", "data", "model", "train", "evaluate", "report", "variants", "sweep",
+            "paper")
 
 # Core-owned keys of each section: name -> (annotation, default). Anything else in a
 # component section is a parameter of the registered factory.
@@ -139,52 +140,54 @@ def _component_keys(section: str) -> dict[str, tuple[Any, Any]]:
 
 
 def apply_overrides(recipe: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
-    """``train.epochs=1``, ``evaluate.attacks.1.eps=8/255``: values are YAML scalars/lists.
-
-    A key must already exist, or be a known core key of its section, or sit inside a
-    component (a mapping with ``name``), where the factory's signature is checked later.
-    """
+    """``train.epochs=1``, ``evaluate.attacks.1.eps=8/255``: values are YAML scalars/lists/mappings."""
     recipe = copy.deepcopy(recipe)
     for item in overrides:
         if "=" not in item:
             raise RecipeError(f"override '{item}' must look like key=value (e.g. train.epochs=1)")
         key, raw = item.split("=", 1)
-        key = key.strip()
         try:
             value = yaml.safe_load(raw) if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
-        parts = key.split(".")
-        node: Any = recipe
-        for depth, part in enumerate(parts):
-            last = depth == len(parts) - 1
-            here = ".".join(parts[: depth + 1])
-            if isinstance(node, list):
-                if not part.isdigit() or int(part) >= len(node):
-                    raise RecipeError(f"override '{key}': '{here}' needs an index 0..{len(node) - 1}")
-                if last:
-                    node[int(part)] = value
-                else:
-                    node = node[int(part)]
-                continue
-            if not isinstance(node, dict):
-                raise RecipeError(f"override '{key}': '{'.'.join(parts[:depth])}' is not a mapping")
-            exists = part in node
-            allowed = exists or (depth == 0 and part in SECTIONS) or (
-                depth == 1 and part in {**_component_keys(parts[0]), **_section_keys(parts[0])}
-            ) or ("name" in node and last)
-            if not allowed:
-                choices = list(node) + (list(_section_keys(parts[0])) if depth == 1 else [])
-                raise RecipeError(
-                    f"override '{key}': no key '{here}' in the recipe{did_you_mean(part, choices)}"
-                )
-            if last:
-                node[part] = value
-            else:
-                if not exists:
-                    node[part] = {}
-                node = node[part]
+        set_key(recipe, key.strip(), value)
     return recipe
+
+
+def set_key(recipe: dict[str, Any], key: str, value: Any) -> None:
+    """Set a dotted ``key`` in place (list items by index).
+
+    The key must already exist, or be a known core key of its section, or sit inside a
+    component (a mapping with ``name``), whose factory signature is checked at validation.
+    """
+    parts = key.split(".")
+    node: Any = recipe
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        here = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise RecipeError(f"override '{key}': '{here}' needs an index 0..{len(node) - 1}")
+            if last:
+                node[int(part)] = value
+            else:
+                node = node[int(part)]
+            continue
+        if not isinstance(node, dict):
+            raise RecipeError(f"override '{key}': '{'.'.join(parts[:depth])}' is not a mapping")
+        exists = part in node
+        allowed = exists or (depth == 0 and part in SECTIONS) or (
+            depth == 1 and part in {**_component_keys(parts[0]), **_section_keys(parts[0])}
+        ) or ("name" in node and last)
+        if not allowed:
+            choices = list(node) + (list(_section_keys(parts[0])) if depth == 1 else [])
+            raise RecipeError(f"override '{key}': no key '{here}' in the recipe{did_you_mean(part, choices)}")
+        if last:
+            node[part] = copy.deepcopy(value)
+        else:
+            if not exists:
+                node[part] = {}
+            node = node[part]
 
 
 def _section_keys(section: str) -> dict[str, tuple[Any, Any]]:
@@ -230,11 +233,15 @@ def _named_options(section: Any, table: dict[str, dict[str, tuple[Any, Any]]], w
 
 def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     spec = _component(spec, where)
+    label = spec.pop("label", None)
+    if label is not None and not isinstance(label, str):
+        raise ParamError(f"{where}.label: expected a string (the column title in tables), got {label!r}")
+    labelled = {"label": label} if label else {}
     if spec["name"] == "clean":
         if len(spec) > 1:
             raise ParamError(f"{where}: the 'clean' pseudo-attack takes no parameters")
-        return spec
-    return {"name": spec["name"], **_check_component(host, "attack", spec, where, positional=1)}
+        return {**spec, **labelled}
+    return {"name": spec["name"], **_check_component(host, "attack", spec, where, positional=1), **labelled}
 
 
 def _check_component(host: PluginHost, kind: str, spec: dict[str, Any], where: str, *,
@@ -322,9 +329,6 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
         analyses.append({"name": spec["name"], **_check_component(host, "analysis", spec, f"report.analyses[{i}]")})
     out["report"] = {"analyses": analyses}
 
-    for key in ("variants", "sweep"):
-        if key in raw:
-            out[key] = copy.deepcopy(raw[key])
     return Recipe(out, source)
 
 

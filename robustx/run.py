@@ -102,3 +102,4 @@ class AnalysisContext:
     run: RunDir
     device: str
     out_dir: Path
+    cache: dict[str, Any] = field(default_factory=dict)  # shared by the analyses of one report (loaded model, data)

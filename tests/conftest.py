@@ -9,6 +9,13 @@ import pytest
 os.environ.setdefault("ROBUSTX_NO_PROGRESS", "1")
 
 
+def pytest_configure(config) -> None:
+    """One torch thread: the tests' models are tiny, and on 2 shared cores two threads fight (up to 7x slower)."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 def _digits():
     import numpy as np
     import torch

@@ -34,6 +34,7 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     "square": {"eps": 0.2, "n_queries": 200},
     "cw": {"c": 10.0, "steps": 30, "lr": 0.05},
     "deepfool": {"steps": 10},
+    "cw_linf": {"eps": 0.2, "alpha": 0.05, "steps": 10},
     "autoattack": {"eps": 0.2},
     "autoattack_rand": {"eps": 0.2},
     "art:pgd": {"eps": 0.2, "eps_step": 0.05, "max_iter": 10},

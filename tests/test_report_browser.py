@@ -81,6 +81,13 @@ def test_report_works_in_headless_chromium(report_file):
             page.wait_for_function("window.robustxReport !== undefined", timeout=30000)
             page.wait_for_selector("#surface-0 .main-svg", timeout=30000)
 
+            # hovering the training curves (epochs 1..3) in the middle selects epoch 2 for the bars
+            assert page.text_content("#epoch-label").startswith("epoch 3 /")
+            box = page.locator("#dyn-chart .nsewdrag").bounding_box()
+            page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2, steps=5)
+            page.wait_for_function("document.getElementById('epoch-label').textContent.startsWith('epoch 2 /')",
+                                   timeout=10000)
+
             # epoch slider (keyboard, like a user): the label follows
             page.focus("#epoch-slider")
             page.keyboard.press("Home")

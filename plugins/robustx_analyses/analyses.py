@@ -46,16 +46,11 @@ def _single(job_name: str) -> Callable[..., dict[str, Any]]:
     return run
 
 
-def _others(paths: list[str], base: Path, with_model: bool, device: Any) -> list[Any]:
-    from .rundir import ReportInput, load_report_input
+def _others(paths: list[str], base: Path, device: Any) -> list[Any]:
+    """Load other runs (with their models) named relative to the cwd or to this run's parent folder."""
+    from .rundir import load_report_input
 
-    found = []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if not path.is_absolute() and not path.exists():
-            path = base.parent / raw
-        found.append(load_report_input(path, device=device) if with_model else ReportInput.from_files(path))
-    return found
+    return [load_report_input(path, device=device) for path in _resolve(paths, base)]
 
 
 def _tradeoff(context: Any, *, runs: list[str], siblings: bool) -> dict[str, Any]:
@@ -73,6 +68,7 @@ def _tradeoff(context: Any, *, runs: list[str], siblings: bool) -> dict[str, Any
 
 
 def _resolve(paths: list[str], run_dir: Path) -> list[Path]:
+    """Paths as given when they exist (or are absolute), else relative to ``run_dir``'s parent (a sweep folder)."""
     out = []
     for raw in paths:
         path = Path(raw).expanduser()
@@ -86,7 +82,7 @@ def _stepthrough(context: Any, *, compare: Optional[str], **params: Any) -> dict
 
     inputs = [report_input_of(context)]
     if compare:
-        inputs += _others([compare], Path(context.run_dir), True, getattr(context, "device", "cpu"))
+        inputs += _others([compare], Path(context.run_dir), getattr(context, "device", "cpu"))
     return pgd_stepthrough_job(inputs, out_dir_of(context), **params)
 
 
@@ -96,7 +92,7 @@ def _html(context: Any, *, compare: list[str], out: Optional[str], **options: An
 
     run_dir = Path(context.run_dir)
     inputs = [report_input_of(context),
-              *_others(list(compare), run_dir, True, getattr(context, "device", "cpu"))]
+              *_others(list(compare), run_dir, getattr(context, "device", "cpu"))]
     target = Path(out) if out else out_dir_of(context) / "report.html"
     return build_report(inputs, target, ReportOptions(**options), analysis_dir=out_dir_of(context))
 
@@ -145,7 +141,7 @@ def robustness_curve(*, attacks: list[dict] = [{"name": "pgd"}], n: Count = 256,
 
 
 def tradeoff(*, runs: list[str] = [], siblings: bool = False) -> Analysis:
-    """Clean vs worst-case accuracy across runs (this one, ``runs``, and optionally sibling run dirs)."""
+    """Clean vs worst-case accuracy across runs (this one, the listed runs, optionally sibling run dirs)."""
     return Analysis("tradeoff", _tradeoff, dict(runs=list(runs), siblings=siblings))
 
 

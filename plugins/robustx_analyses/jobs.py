@@ -170,13 +170,20 @@ def robustness_curve_job(inp: ReportInput, out: Path, *, attacks: list[dict[str,
     from .curves import DEFAULT_EPS, robustness_curve
     from .plots import curve_figure
 
+    if registry is None:
+        from robustx.plugins import registry as get_registry
+
+        registry = get_registry("attack")
+    specs = attacks or [{"name": "pgd"}]
+    for spec in specs:  # unknown names fail now, not after the first curve
+        if not isinstance(spec, dict) or "name" not in spec:
+            raise AnalysisError(f"robustness_curve: each attack needs a name, got {spec!r}")
+        registry.resolve(spec["name"])
     model = inp.require_model("robustness_curve")
     x, y = inp.sample(n, "robustness_curve")
     x, y = x.to(_device(model)), y.to(_device(model))
     curves = []
-    for spec in attacks or [{"name": "pgd"}]:
-        if not isinstance(spec, dict) or "name" not in spec:
-            raise AnalysisError(f"robustness_curve: each attack needs a name, got {spec!r}")
+    for spec in specs:
         curve = robustness_curve(model, x, y, attack=spec["name"], params=spec, eps_values=eps or DEFAULT_EPS,
                                  max_eps=max_eps, alpha_ratio=alpha_ratio, seed=seed, registry=registry)
         curves.append({**curve, "run": inp.name})

@@ -31,7 +31,8 @@ def dynamics_figure(run: dict[str, Any]) -> dict[str, Any] | None:
                                  yaxis="y2" if "loss" in key else "y",
                                  hovertemplate="epoch %{x}<br>" + SERIES_NAMES.get(key, key) + ": %{y:.4f}<extra></extra>"))
     fig.update_layout(**LAYOUT, title=f"{run['summary']['name']}: training", hovermode="x unified",
-                      xaxis=dict(title="epoch"), yaxis=dict(title="accuracy", range=[0, 1.02]),
+                      xaxis=dict(title="epoch", dtick=max(1, len(data["epoch"]) // 10)),
+                      yaxis=dict(title="accuracy", range=[0, 1.02]),
                       yaxis2=dict(title="loss", overlaying="y", side="right", showgrid=False))
     return _json(fig)
 

@@ -89,7 +89,10 @@ class ReportInput:
             probs = normalize_probs(epoch_probs)
         except (FileNotFoundError, AttributeError, RobustxError):  # a run without tracking/ files
             pass
-        info = getattr(run, "info", None)
+        try:
+            info = getattr(run, "info", None)
+        except RobustxError:  # no model.json: no class names, the rest still works
+            info = None
 
         def eval_data(n: int) -> "tuple[torch.Tensor, torch.Tensor]":
             test = run.dataset().test

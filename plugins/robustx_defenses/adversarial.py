@@ -11,7 +11,7 @@ from torch import nn
 from robustx.defense import Attack, TrainContext
 
 from .base import MixedNaturalDefense, attack_labels
-from .perturb import CWLinfAttack, eval_mode
+from .perturb import eval_mode
 
 
 class AttackTraining(MixedNaturalDefense):
@@ -90,8 +90,8 @@ def most_damaging(
 class CleanAdversarialMix(MixedNaturalDefense):
     """Kurakin et al. 2016 style adversarial training: (1 - w) CE(x) + w CE(x_adv).
 
-    Without an ``attack`` component the examples come from :class:`CWLinfAttack`, the
-    attack the decision-surface paper used for its AdvTrain baseline.
+    Without an ``attack`` component the examples come from the registry's ``cw_linf`` attack,
+    the attack the decision-surface paper used for its AdvTrain baseline.
     """
 
     name = "adv_train_cw"
@@ -115,7 +115,7 @@ class CleanAdversarialMix(MixedNaturalDefense):
     def setup(self, ctx: TrainContext) -> None:
         super().setup(ctx)
         if self.attack_spec is None:
-            self.attack: Attack = CWLinfAttack(ctx.model, **self.cw_params)
+            self.attack: Attack = self.build_attack({"name": "cw_linf", **self.cw_params})
         else:
             self.attack = self.build_attack(self.attack_spec)
 

@@ -18,9 +18,10 @@ from torch import nn
 from robustx.defense import Defense, TrainContext
 
 from .base import MixedNaturalDefense
-from .perturb import logit_margin
+from robustx.functional import logit_margin
 
 Norm = Literal["l1", "l2", "l2_squared"]
+Reduction = Literal["sum", "mean"]
 
 
 def margin_input_gradient(
@@ -34,14 +35,23 @@ def margin_input_gradient(
     return grad, logits
 
 
-def per_example_norm(grad: torch.Tensor, norm: Norm) -> torch.Tensor:
-    """The norm R of each example's gradient (flattened over channels and pixels)."""
+def per_example_norm(grad: torch.Tensor, norm: Norm, reduction: Reduction = "sum") -> torch.Tensor:
+    """The norm R of each example's gradient (flattened over channels and pixels).
+
+    ``reduction="mean"`` averages over the d input entries instead of summing (l1 and
+    l2_squared divided by d, l2 by sqrt(d)): the scale of a TensorFlow-style
+    ``reduce_mean(square(grad))``, under which the paper's c=500 is a workable strength.
+    """
     flat = grad.flatten(1)
+    d = flat.shape[1]
     if norm == "l1":
-        return flat.abs().sum(dim=1)
-    if norm == "l2":
-        return torch.linalg.vector_norm(flat, dim=1)
-    return flat.pow(2).sum(dim=1)
+        value = flat.abs().sum(dim=1)
+    elif norm == "l2":
+        value = torch.linalg.vector_norm(flat, dim=1)
+        return value / d ** 0.5 if reduction == "mean" else value
+    else:
+        value = flat.pow(2).sum(dim=1)
+    return value / d if reduction == "mean" else value
 
 
 def jacobian_penalty(model: nn.Module, x: torch.Tensor, y: torch.Tensor, norm: Norm = "l2") -> torch.Tensor:
@@ -65,12 +75,13 @@ class JacobianRegularization(MixedNaturalDefense):
         *,
         c: float,
         norm: Norm = "l2",
+        reduction: Reduction = "sum",
         attack: dict[str, Any] | None = None,
         adv_weight: float = 0.5,
         natural_fraction: float = 0.0,
     ) -> None:
         super().__init__(natural_fraction)
-        self.c, self.norm, self.adv_weight = float(c), norm, float(adv_weight)
+        self.c, self.norm, self.reduction, self.adv_weight = float(c), norm, reduction, float(adv_weight)
         self.attack_spec = None if attack is None else dict(attack)
         self.attack = None
 
@@ -98,7 +109,7 @@ class JacobianRegularization(MixedNaturalDefense):
 
     def _penalty(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         grad, logits = margin_input_gradient(model, x, y, create_graph=self.c > 0)
-        penalty = per_example_norm(grad, self.norm).mean()
+        penalty = per_example_norm(grad, self.norm, self.reduction).mean()
         self.ctx.log("jacobian_norm", penalty.item())
         return penalty, logits
 

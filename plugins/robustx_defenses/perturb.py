@@ -1,6 +1,6 @@
 """Inner maximizations that are part of a training method, not evaluation attacks.
 
-FGSM-RS, the TRADES KL ascent and the C&W-loss Linf iteration are written here because
+FGSM-RS and the TRADES KL ascent are written here because
 their details (model mode, random start, loss) are part of the defense being reproduced;
 evaluation attacks come from the attack registry through ``TrainContext.create_attack``.
 """
@@ -43,14 +43,6 @@ def normal_like(x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     return torch.randn(x.shape, generator=generator, device=generator.device, dtype=x.dtype).to(x.device)
 
 
-def logit_margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Per-example decision function g = z_y - max_{j != y} z_j (positive iff correctly classified)."""
-    true = logits.gather(1, y[:, None]).squeeze(1)
-    is_true = F.one_hot(y, logits.shape[1]).bool()
-    best_other = logits.masked_fill(is_true, float("-inf")).amax(dim=1)
-    return true - best_other
-
-
 def fgsm_rs_examples(
     model: nn.Module, x: torch.Tensor, y: torch.Tensor, eps: float, alpha: float, generator: torch.Generator
 ) -> torch.Tensor:
@@ -82,29 +74,3 @@ def trades_examples(
             (grad,) = torch.autograd.grad(kl, x_adv)
             x_adv = project_linf(x_adv.detach() + alpha * grad.sign(), x, eps)
     return x_adv.detach()
-
-
-class CWLinfAttack:
-    """Iterative Linf attack on the C&W loss max(z_y - max_{j!=y} z_j, -kappa) (Carlini & Wagner 2017).
-
-    The decision-surface paper's AdvTrain baseline generates its examples with it (10
-    iterations, step 0.1 on MNIST). Follows the attack contract: ``attack(x, y) -> x_adv``
-    with ``norm`` and ``eps``; runs in eval mode and restores the model's modes.
-    """
-
-    norm = "Linf"
-
-    def __init__(self, model: nn.Module, eps: float, alpha: float, steps: int, kappa: float = 0.0) -> None:
-        self.model, self.eps, self.alpha, self.steps, self.kappa = model, eps, alpha, steps, kappa
-
-    def __call__(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        x = x.detach()
-        x_adv = x.clone()
-        with eval_mode(self.model):
-            for _ in range(self.steps):
-                x_adv.requires_grad_(True)
-                # Ascend -margin until the example is misclassified by kappa (then the gradient is 0).
-                objective = (-logit_margin(self.model(x_adv), y)).clamp(max=self.kappa).sum()
-                (grad,) = torch.autograd.grad(objective, x_adv)
-                x_adv = project_linf(x_adv.detach() + self.alpha * grad.sign(), x, self.eps)
-        return x_adv.detach()

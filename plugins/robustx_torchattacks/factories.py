@@ -204,7 +204,7 @@ def _autoattack(model: "nn.Module", version: str, name: str, norm: str, eps: flo
                 seed: int | None) -> "TorchAttack":
     import torchattacks
 
-    from .guard import num_classes_of
+    from robustx.attack_guard import num_classes_of
 
     def build(x):  # noqa: ANN001, ANN202 - n_classes comes from the model's output on the first batch
         return torchattacks.AutoAttack(model, norm=norm, eps=eps, version=version,

@@ -66,9 +66,18 @@ def validate_cmd(name_or_path: str, overrides: tuple[str, ...]) -> None:
 
     OVERRIDES are key=value pairs, exactly as for `robustx recipe run`.
     """
-    from ..recipe import load_recipe
+    from ..recipe import apply_overrides, load_raw, validate
+    from ..study import expand, is_study
 
-    r = load_recipe(name_or_path, overrides).data
+    raw, source = load_raw(name_or_path)
+    raw = apply_overrides(raw, overrides)
+    if is_study(raw):
+        from ..plugins import get_host
+
+        study = expand(raw, source, get_host())
+        click.echo(f"ok: {study.name}: a study of {len(study.rows)} runs: " + ", ".join(n for n, _ in study.rows))
+        return
+    r = validate(raw, source).data
     attacks = ", ".join(a["name"] for a in r["evaluate"]["attacks"])
     click.echo(f"ok: {r['name']}: {r['data']['name']} / {r['model']['name']} / {r['train']['defense']['name']} "
                f"for {r['train']['epochs']} epochs; evaluate {attacks}")
@@ -103,6 +112,10 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
     echo = None if quiet else (lambda msg: click.echo(msg, err=True))
     results = run_recipe(name_or_path, overrides, out=out, device=device, resume=resume,
                          progress=not quiet, echo=echo)
+    if "study" in results:
+        click.echo(results["table"])
+        click.echo(f"study directory: {results['study_dir']} (table.md, study.json, one run directory per row)")
+        return
     click.echo(terminal_table(results))
     if results.get("stochastic"):
         click.echo(f"(randomized model: EOT with {results['eot_samples']} samples, "

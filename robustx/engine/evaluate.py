@@ -12,6 +12,7 @@ from torch import nn
 from ..errors import RobustxError
 from ..progress import progress_bar
 from .batches import DeviceImageSet
+from .specs import attack_params
 from .stochastic import EOTModel, correct_fraction, is_stochastic
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]
@@ -57,7 +58,7 @@ def evaluate_attacks(model: nn.Module, data: DeviceImageSet, attacks: list[dict[
     clean_accuracy = None
     for spec in attacks:
         name = spec["name"]
-        params = {k: v for k, v in spec.items() if k != "name"}
+        params = attack_params(spec)
         attack = None if name == "clean" else create_attack(spec, target)
         scores = torch.empty(len(data), device=data.device)
         start, offset = time.perf_counter(), 0
@@ -74,7 +75,7 @@ def evaluate_attacks(model: nn.Module, data: DeviceImageSet, attacks: list[dict[
         bar.close()
         accuracy = float(scores.mean())
         worst = torch.minimum(worst, scores)
-        row = {"name": name, "params": params, "robust_accuracy": accuracy, "n": len(data),
+        row = {"name": name, "label": spec.get("label") or name, "params": params, "robust_accuracy": accuracy, "n": len(data),
                "seconds": round(time.perf_counter() - start, 3)}
         if attack is not None:
             row["norm"], row["eps"] = getattr(attack, "norm", None), getattr(attack, "eps", None)

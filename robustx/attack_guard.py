@@ -5,7 +5,7 @@ to eval mode (and restore it only on success, and only as a whole), CW-style att
 ``backward()`` and so accumulate gradients into the model's parameters, and APGD/Square
 reseed torch's global RNG with a constant. Inside a training loop each of these silently
 corrupts the run, so the wrappers run every attack inside :func:`model_guard` (and, where
-needed, :func:`isolated_rng`). The ART plugin reuses this module.
+needed, :func:`isolated_rng`). It lives in the core so every attack plugin can use it.
 """
 
 from __future__ import annotations

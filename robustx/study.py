@@ -1,0 +1,145 @@
+"""Studies: one recipe, several rows (``variants``) and/or a ``sweep`` over a key, one combined table.
+
+Every variant is validated before the first one trains. Each runs in its own sub-directory of
+the study directory, so ``--resume STUDY_DIR`` skips finished rows and continues the interrupted
+one. The combined table has the paper's layout (rows = variants, columns = evaluation attacks)
+with the paper's numbers next to ours when the recipe gives them (``paper.rows``).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import RecipeError
+from .plugins import PluginHost
+from .recipe import Recipe, set_key, validate
+
+STUDY_KEYS = ("variants", "sweep", "paper")
+
+
+@dataclass
+class Study:
+    name: str
+    description: str
+    rows: list[tuple[str, Recipe]]
+    paper: dict[str, Any]
+
+
+def is_study(raw: dict[str, Any]) -> bool:
+    return bool(raw.get("variants") or raw.get("sweep"))
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "row"
+
+
+def _format_value(value: Any) -> str:
+    return str(value)
+
+
+def expand(raw: dict[str, Any], source: str, host: PluginHost) -> Study:
+    """Validate every row of a study recipe (variants x sweep values)."""
+    base = {k: copy.deepcopy(v) for k, v in raw.items() if k not in STUDY_KEYS}
+    variants = raw.get("variants") or [{"name": raw.get("name", "base")}]
+    if not isinstance(variants, list):
+        raise RecipeError("variants: expected a list of {name: ..., overrides: {key: value}}")
+    sweep = raw.get("sweep")
+    if sweep is not None and (not isinstance(sweep, dict) or "key" not in sweep or
+                              not isinstance(sweep.get("values"), list) or not sweep["values"]):
+        raise RecipeError("sweep: expected {key: dotted.key, values: [...], label: 'eps={value}'}")
+    rows: list[tuple[str, Recipe]] = []
+    seen: set[str] = set()
+    for i, variant in enumerate(variants):
+        if not isinstance(variant, dict) or "name" not in variant:
+            raise RecipeError(f"variants[{i}]: expected {{name: ..., overrides: {{key: value}}}}")
+        unknown = set(variant) - {"name", "overrides"}
+        if unknown:
+            raise RecipeError(f"variants[{i}].{sorted(unknown)[0]}: unknown key; accepted: name, overrides")
+        recipe = copy.deepcopy(base)
+        for key, value in (variant.get("overrides") or {}).items():
+            set_key(recipe, key, value)
+        values = sweep["values"] if sweep else [None]
+        for value in values:
+            row_raw = copy.deepcopy(recipe)
+            row_name = str(variant["name"])
+            if sweep:
+                set_key(row_raw, sweep["key"], value)
+                label = str(sweep.get("label", sweep["key"] + "={value}")).replace("{value}", _format_value(value))
+                row_name = label if len(variants) == 1 and "name" not in (variants[0].get("overrides") or {}) \
+                    and not raw.get("variants") else f"{row_name} {label}"
+            if row_name in seen:
+                raise RecipeError(f"variants: two rows are named '{row_name}'")
+            seen.add(row_name)
+            row_raw["name"] = f"{base.get('name', 'study')}-{slug(row_name)}"
+            try:
+                rows.append((row_name, validate(row_raw, source, host)))
+            except RecipeError as exc:
+                raise type(exc)(f"variant '{row_name}': {exc}") from None
+    paper = raw.get("paper") or {}
+    if not isinstance(paper, dict):
+        raise RecipeError("paper: expected {source: ..., rows: {variant: {column: number}}}")
+    return Study(str(base.get("name", "study")), str(base.get("description", "")), rows, paper)
+
+
+def _columns(results: list[dict[str, Any]]) -> list[str]:
+    columns: list[str] = []
+    for res in results:
+        for row in res["attacks"]:
+            if row["label"] not in columns:
+                columns.append(row["label"])
+    return columns
+
+
+def combined_table(study: Study, results: dict[str, dict[str, Any]]) -> str:
+    """Markdown: rows = variants, columns = attacks; 'ours (paper)' where the paper has a number."""
+    done = [results[name] for name, _ in study.rows if name in results]
+    columns = _columns(done) if done else []
+    paper_rows = study.paper.get("rows") or {}
+    lines = [f"# {study.name}", "", study.description, ""]
+    if study.paper.get("source"):
+        lines += [f"Paper: {study.paper['source']}. Cells read `robustx (paper)`, accuracy in %.", ""]
+    lines += ["| model | " + " | ".join(columns) + " | worst case |", "|---|" + "---|" * (len(columns) + 1)]
+    for name, _ in study.rows:
+        res = results.get(name)
+        paper = paper_rows.get(name, {})
+        cells = []
+        for col in columns:
+            ours = next((r["robust_accuracy"] for r in res["attacks"] if r["label"] == col), None) if res else None
+            text = f"{100 * ours:.1f}" if ours is not None else "-"
+            if col in paper and paper[col] is not None:
+                text += f" ({paper[col]})"
+            cells.append(text)
+        worst = f"{100 * res['worst_case_accuracy']:.1f}" if res else "not run"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {worst} |")
+    if study.paper.get("note"):
+        lines += ["", str(study.paper["note"])]
+    return "\n".join(lines) + "\n"
+
+
+def run_study(study: Study, study_dir: Path, *, resume: bool, run_one: Any, echo: Any) -> dict[str, Any]:
+    """Run every row (skipping finished ones when resuming); write study.json and table.md."""
+    from .engine.checkpoint import write_text_atomic
+
+    results: dict[str, dict[str, Any]] = {}
+    for name, recipe in study.rows:
+        row_dir = study_dir / slug(name)
+        finished = row_dir / "results.json"
+        if resume and finished.is_file():
+            results[name] = json.loads(finished.read_text(encoding="utf-8"))
+            echo(f"[{name}] already finished, skipped")
+            continue
+        echo(f"[{name}] running in {row_dir}")
+        row_dir.mkdir(parents=True, exist_ok=True)
+        results[name] = run_one(recipe, row_dir, resume and (row_dir / "checkpoints" / "last.safetensors").is_file())
+        summary = {"study": study.name, "rows": [{"name": n, "run_dir": str(study_dir / slug(n)),
+                                                   "results": results.get(n)} for n, _ in study.rows],
+                   "paper": study.paper}
+        write_text_atomic(study_dir / "study.json", json.dumps(summary, indent=2))
+        write_text_atomic(study_dir / "table.md", combined_table(study, results))
+    return {"study": study.name, "study_dir": str(study_dir), "rows": results,
+            "table": combined_table(study, results)}
