@@ -65,6 +65,7 @@ def tiny_model(digits_tensors):
         opt.step()
     model.eval()
     for p in model.parameters():
+        p.grad = None  # leave no training gradients behind: tests check attacks do not add any
         p.requires_grad_(False)
     return model
 

@@ -33,5 +33,5 @@ class CWLinf:
                 objective = (-logit_margin(self.model(x_adv), y)).clamp(max=self.kappa).sum()
                 (grad,) = torch.autograd.grad(objective, x_adv)
                 x_adv = x_adv.detach() + self.alpha * grad.sign()
-                x_adv = torch.min(torch.max(x_adv, x - self.eps), x + self.eps)
+                x_adv = torch.min(torch.max(x_adv, x - self.eps), x + self.eps).clamp(0, 1)
         return finish(x_adv, x)
