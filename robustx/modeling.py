@@ -40,8 +40,9 @@ def create_model(name: str, *, num_classes: int = 10, in_channels: int = 3, imag
 
 def model_metadata(model_spec: dict[str, Any], info: DatasetInfo, **extra: Any) -> dict[str, Any]:
     """What model.json holds: enough to rebuild the exact module and load its weights."""
-    arch_params = {k: v for k, v in model_spec.items()
-                   if k not in ("name", "transforms", "weights", "allow_pickle")}
+    from .recipe import MODEL_KEYS, factory_params
+
+    arch_params = factory_params(model_spec, MODEL_KEYS)
     return {
         "format": MODEL_FORMAT,
         "architecture": {"name": model_spec["name"], "params": arch_params},

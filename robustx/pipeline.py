@@ -14,7 +14,7 @@ from . import results as results_io
 from .errors import CheckpointError, RobustxError
 from .engine.specs import attack_params
 from .plugins import PluginHost, get_host
-from .recipe import Recipe, apply_overrides, parse_yaml, validate
+from .recipe import DATA_KEYS, MODEL_KEYS, Recipe, apply_overrides, factory_params, parse_yaml, validate
 
 DEFAULT_DATA_ROOT = "~/.cache/robustx/data"
 
@@ -75,9 +75,8 @@ def load_data(spec: dict[str, Any], seed: int, host: PluginHost) -> tuple[Any, A
     root_path = Path(root).expanduser()
     if spec["root"] and not root_path.exists():
         raise DataError(f"data.root {root_path} does not exist; create it or point data.root at your datasets")
-    params = {k: v for k, v in spec.items() if k not in (
-        "name", "root", "download", "batch_size", "test_batch_size", "val_split", "limit", "test_limit", "augment")}
-    bundle = host.registry("dataset").create(spec["name"], root=str(root_path), download=spec["download"], **params)
+    bundle = host.registry("dataset").create(spec["name"], root=str(root_path), download=spec["download"],
+                                             **factory_params(spec, DATA_KEYS))
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(bundle.train), generator=generator)
     n_val = int(round(len(order) * spec["val_split"]))
@@ -126,7 +125,7 @@ class Run:
         train_set, val_set, test_set, info = load_data(cfg["data"], cfg["seed"], self.host)
         self.info = info
         model_spec = cfg["model"]
-        arch_params = {k: v for k, v in model_spec.items() if k not in ("name", "transforms", "weights", "allow_pickle")}
+        arch_params = factory_params(model_spec, MODEL_KEYS)
         model = create_model(model_spec["name"], num_classes=info.num_classes, in_channels=info.in_channels,
                              image_size=info.image_size, mean=info.mean, std=info.std,
                              transforms=model_spec["transforms"], host=self.host, **arch_params)

@@ -80,6 +80,11 @@ EVALUATE_KEYS: dict[str, tuple[Any, Any]] = {
 REPORT_KEYS: dict[str, tuple[Any, Any]] = {"analyses": (list, [])}
 
 ARCH_PROVIDED = ("num_classes", "in_channels", "image_size")
+
+
+def factory_params(spec: dict[str, Any], core_keys: dict[str, Any]) -> dict[str, Any]:
+    """The keys of a data/model section that go to the registered factory (not robustx's own keys)."""
+    return {k: v for k, v in spec.items() if k != "name" and k not in core_keys}
 DATA_PROVIDED = ("root", "download")
 
 

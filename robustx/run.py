@@ -71,12 +71,12 @@ class RunDir:
 
         from .pipeline import DEFAULT_DATA_ROOT
 
+        from .recipe import DATA_KEYS, factory_params
+
         spec = dict(self.recipe["data"])
         root = spec.get("root") or os.environ.get("ROBUSTX_DATA", DEFAULT_DATA_ROOT)
-        params = {k: v for k, v in spec.items() if k not in (
-            "name", "root", "download", "batch_size", "test_batch_size", "val_split", "limit", "test_limit", "augment")}
         return self.host.registry("dataset").create(spec["name"], root=str(Path(root).expanduser()),
-                                                    download=False, **params)
+                                                    download=False, **factory_params(spec, DATA_KEYS))
 
     def tracked(self) -> tuple["torch.Tensor", "torch.Tensor", list[list[list[float]]]]:
         """(x, y, probs per epoch) of the fixed example images recorded during training."""

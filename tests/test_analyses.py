@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -19,14 +18,6 @@ from robustx.plugins import PluginHost
 torch = pytest.importorskip("torch")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _one_thread_on_small_machines():
-    """Two shared cores: torch's default two threads spin against each other (7x slower here)."""
-    before = torch.get_num_threads()
-    if (os.cpu_count() or 1) <= 2:
-        torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 # -- a PGD attack for registries that lack one (the attack plugins are built in parallel) -----

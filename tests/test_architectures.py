@@ -37,17 +37,6 @@ DOCUMENTED_PARAMS = {
 CHEAP_PARAMS = {"wide_resnet": {"depth": 16, "widen_factor": 2, "dropout": 0.3}}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine, 2 threads spin-wait and run up to 10x slower."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _build(name: str, in_channels: int, image_size: int, num_classes: int = 10, **params):
     return ARCHITECTURES.create(name, num_classes=num_classes, in_channels=in_channels, image_size=image_size,
                                 **params)

@@ -14,15 +14,6 @@ from robustx.plugins import PluginHost
 REGISTRY = PluginHost().registry("attack")
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """These models are tiny: one thread is faster, and far faster on a busy machine."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def check(name: str, params: dict) -> dict:

@@ -19,7 +19,6 @@ from robustx.data import DatasetInfo
 from robustx.defense import Defense, TrainContext
 from robustx.params import validate_params
 from robustx.plugins import PluginHost
-from robustx_defenses import factories
 from robustx_defenses.adversarial import most_damaging
 from robustx_defenses.gradient_reg import jacobian_penalty, margin_input_gradient, per_example_norm
 from robustx.functional import logit_margin
@@ -81,15 +80,6 @@ def build(name: str, **params) -> Defense:
     """Validate like the core does, then call the factory with the coerced values."""
     entry = DEFENSES.get(name)
     return entry.factory(**validate_params(entry.factory, params, f"train.defense[{name}]"))
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """TinyNet batches are too small to gain from threads; on a busy 2-core box they only contend."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def fresh_model(seed: int = 0):

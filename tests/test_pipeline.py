@@ -160,3 +160,27 @@ def test_python_api_creates_components():
     assert "quickstart" in robustx.list_components("recipe")
     with pytest.raises(robustx.RobustxError, match="eps: must be >= 0"):
         robustx.create_attack("fgsm", model, eps=-1)
+
+
+def test_early_stopping_keeps_the_best_checkpoint(tmp_path):
+    """min_delta=1 can never be beaten: training stops after `patience` stale epochs; model.safetensors is epoch 1."""
+    res = robustx.run_recipe("quickstart", QUICK + ["train.epochs=6",
+                                                    "train.early_stopping={patience: 2, min_delta: 1.0}"],
+                             out=str(tmp_path))
+    assert res["epochs_trained"] == 3 and res["best_epoch"] == 1
+    assert "early stopping" in res["stopped"]
+    meta = json.loads((Path(res["run_dir"]) / "model.json").read_text())
+    assert meta["epoch"] == 1 and meta["checkpoint"] == "best"
+
+
+def test_randomized_model_is_evaluated_with_eot(tmp_path):
+    res = robustx.run_recipe("quickstart", QUICK + ["train.epochs=1", "model.transforms=[{name: inference_noise, sigma: 0.1}]",
+                                                    "evaluate.eot_samples=3", "evaluate.n_predictions=4"],
+                             out=str(tmp_path))
+    assert res["stochastic"] is True and res["eot_samples"] == 3 and res["n_predictions"] == 4
+    pgd = next(a for a in res["attacks"] if a["name"] == "pgd")
+    assert pgd["eot_samples"] == 3 and pgd["predictions_averaged"] == 4
+    assert "EOT with 3 samples" in (Path(res["run_dir"]) / "results.md").read_text()
+    model = robustx.load_model(res["run_dir"])  # the transform is rebuilt from model.json
+    x = torch.rand(2, 1, 8, 8)
+    assert not torch.equal(model(x), model(x))

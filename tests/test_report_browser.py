@@ -30,13 +30,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _one_thread_on_small_machines():
-    before = torch.get_num_threads()
-    if (os.cpu_count() or 1) <= 2:
-        torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
