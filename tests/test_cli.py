@@ -129,3 +129,15 @@ def test_validate_every_shipped_recipe(runner):
     for name in registry("recipe").names():
         result = runner.invoke(cli, ["recipe", "validate", name])
         assert result.exit_code == 0 and result.output.startswith("ok: "), (name, result.output)
+
+
+def test_every_shipped_recipe_starts_with_how_to_run_it():
+    from robustx.recipe import find_recipe
+    from robustx.plugins import registry
+
+    for name in registry("recipe").names():
+        text = find_recipe(name).read_text()
+        header = text.split("\nname:", 1)[0]
+        assert text.startswith("# "), name
+        assert f"robustx recipe run {name}" in header, f"{name}: the header does not say how to run it"
+        assert "=" in header.split(f"robustx recipe run {name}", 1)[1], f"{name}: no override example"

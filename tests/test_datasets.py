@@ -26,7 +26,7 @@ from robustx.errors import DataError, ParamError
 from robustx.params import validate_params
 from robustx.plugins import PluginHost
 
-REAL_MNIST = Path("/work/shared/data")
+REAL_MNIST = Path(os.environ.get("ROBUSTX_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 OUR_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "svhn")
 
 
@@ -319,7 +319,13 @@ def test_svhn_round_trips_and_maps_label_10_to_0(datasets, tmp_path):
         ("svhn", ["{root}/train_32x32.mat", "{root}/test_32x32.mat"]),
     ],
 )
-def test_missing_data_is_one_line_naming_every_place_looked(datasets, tmp_path, name, looked):
+def test_missing_data_is_one_line_naming_every_place_looked(datasets, tmp_path, name, looked, monkeypatch):
+    # the system copy (Debian's dataset-fashion-mnist) may be installed: look in an empty folder instead
+    import robustx_datasets.idx as idx
+
+    system = tmp_path.parent / f"{tmp_path.name}-system"
+    monkeypatch.setitem(idx.SYSTEM_DIRS, "fashion_mnist", (str(system),))
+    looked = [p.replace("/usr/share/datasets/fashion-mnist", str(system)) for p in looked]
     with pytest.raises(DataError) as info:
         build(datasets, name, tmp_path)
     message = str(info.value)
@@ -418,3 +424,20 @@ def test_download_svhn_and_a_failed_download_is_one_line(datasets, tmp_path, mon
     assert "\n" not in message and message.startswith("cifar100: downloading https://")
     assert "Temporary failure in name resolution" in message and "data.download=false" in message
 
+
+
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION.is_dir(), reason="apt-get install -y dataset-fashion-mnist")
+def test_real_fashion_mnist_from_the_debian_package(tmp_path):
+    """An empty data root falls back to Debian's copy: the genuine 60000/10000 28x28 images."""
+    import hashlib
+
+    bundle = PluginHost().registry("dataset").create("fashion_mnist", root=str(tmp_path))
+    assert (len(bundle.train), len(bundle.test)) == (60000, 10000)
+    assert tuple(bundle.train.x.shape[1:]) == (1, 28, 28) and bundle.info.num_classes == 10
+    # the md5 of the decompressed test images given in shared/data/README.md (header + pixels)
+    header = b"\x00\x00\x08\x03" + (10000).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
+    digest = hashlib.md5(header + bundle.test.x.numpy().tobytes()).hexdigest()
+    assert digest == "8181f5470baa50b63fa0f6fddb340f0a"

@@ -15,17 +15,6 @@ from robustx.plugins import PluginHost
 ARCHITECTURES = PluginHost().registry("architecture")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    """One intra-op thread: on a shared 2-core machine, 2 threads spin-wait and run up to 10x slower."""
-    import torch
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
-
-
 def _build(name, in_channels=3, image_size=32, **params):
     return ARCHITECTURES.create(name, num_classes=10, in_channels=in_channels, image_size=image_size, **params)
 
