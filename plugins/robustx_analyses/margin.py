@@ -10,12 +10,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from robustx.functional import logit_margin
 
-def logit_margin(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``z_y - max_{j != y} z_j`` per row of ``logits`` (N, K) for labels ``y`` (N,)."""
-    true = logits.gather(1, y.view(-1, 1)).squeeze(1)
-    others = logits.masked_fill(F.one_hot(y, logits.shape[1]).bool(), float("-inf"))
-    return true - others.amax(dim=1)
+__all__ = ["cross_entropy", "least_likely", "logit_margin"]
 
 
 def cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
