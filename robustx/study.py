@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import RecipeError
+from .errors import RecipeError, RobustxError
 from .plugins import PluginHost
 from .recipe import Recipe, set_key, validate
 
@@ -78,7 +78,7 @@ def expand(raw: dict[str, Any], source: str, host: PluginHost) -> Study:
             row_raw["name"] = f"{base.get('name', 'study')}-{slug(row_name)}"
             try:
                 rows.append((row_name, validate(row_raw, source, host)))
-            except RecipeError as exc:
+            except RobustxError as exc:
                 raise type(exc)(f"variant '{row_name}': {exc}") from None
     paper = raw.get("paper") or {}
     if not isinstance(paper, dict):
