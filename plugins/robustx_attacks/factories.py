@@ -9,7 +9,7 @@ from robustx.params import Range
 if TYPE_CHECKING:
     from torch import nn
 
-    from .cw_linf import CWLinf
+    from .carlini_linf import CWLinf
 
 
 def cw_linf(model: "nn.Module", *, eps: Annotated[float, Range(ge=0, le=1)] = 0.3,
@@ -23,6 +23,6 @@ def cw_linf(model: "nn.Module", *, eps: Annotated[float, Range(ge=0, le=1)] = 0.
     Shapes: x (N, C, H, W) in [0, 1], y (N,) -> x_adv like x.
     Example: ``{name: cw_linf, eps: 0.3, alpha: 0.1, steps: 10}`` (the decision-surface paper's MNIST setting).
     """
-    from .cw_linf import CWLinf
+    from .carlini_linf import CWLinf
 
     return CWLinf(model, eps=eps, alpha=alpha, steps=steps, kappa=kappa, random_start=random_start)
