@@ -256,6 +256,12 @@ def _check_component(host: PluginHost, kind: str, spec: dict[str, Any], where: s
         resolved = host.registry(kind).resolve(spec["name"])
     except UnknownNameError as exc:
         raise UnknownNameError(f"{where}.name: {exc}") from None
+    check_name = getattr(resolved.entry.factory, "check_name", None)
+    if resolved.implied and callable(check_name):  # a pattern entry may verify the rest of the name
+        try:
+            check_name(**resolved.implied)
+        except UnknownNameError as exc:
+            raise UnknownNameError(f"{where}.name: {exc}") from None
     params = {k: v for k, v in spec.items() if k != "name"}
     return validate_params(resolved.entry.factory, params, where, positional=positional,
                            provided=provided + tuple(resolved.implied))

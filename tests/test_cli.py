@@ -65,6 +65,7 @@ def test_recipe_list_show_cp(runner, tmp_path):
 BAD_INPUTS = [
     (["recipe", "run", "quickstat"], "unknown recipe 'quickstat' (did you mean 'quickstart'?)"),
     (["recipe", "validate", "quickstart", "model.name=smal_cnn"], "unknown architecture 'smal_cnn'"),
+    (["recipe", "validate", "quickstart", "model.name=timm:resnt18"], "model.name: unknown timm model 'resnt18' (did you mean"),
     (["recipe", "validate", "quickstart", "data.name=digit"], "unknown dataset 'digit' (did you mean 'digits'"),
     (["recipe", "validate", "quickstart", "evaluate.attacks.1.name=fgsn"], "unknown attack 'fgsn'"),
     (["recipe", "validate", "quickstart", "evaluate.attacks.1.eps=-0.1"], "evaluate.attacks[1].eps: must be >= 0"),

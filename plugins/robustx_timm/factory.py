@@ -85,3 +85,11 @@ def timm_model(
 
         adapt_stem_for_small_inputs(model)
     return model
+
+
+def check_model_name(model_name: str) -> None:
+    """Called by recipe validation, so `timm:resnt18` fails before any work, not at model creation."""
+    _check_name(_import_timm(), model_name)
+
+
+timm_model.check_name = check_model_name  # type: ignore[attr-defined]
