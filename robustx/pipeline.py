@@ -391,6 +391,19 @@ def run_recipe(name_or_path: str, overrides: list[str] | tuple[str, ...] = (), *
 
         return run_study(study, study_dir, resume=resume is not None, run_one=run_one, echo=echo_fn)
     recipe = validate(raw, source, host)
-    if run_dir is None:
-        run_dir = make_run_dir(out, recipe.name)
-    return Run(recipe, run_dir, options, host).execute()
+    if run_dir is not None:
+        return Run(recipe, run_dir, options, host).execute()
+    run_dir = make_run_dir(out, recipe.name)
+    try:
+        return Run(recipe, run_dir, options, host).execute()
+    except BaseException:
+        _remove_if_unstarted(run_dir)
+        raise
+
+
+def _remove_if_unstarted(run_dir: Path) -> None:
+    """A run that failed before its first checkpoint (missing data, bad weights) leaves no directory behind."""
+    import shutil
+
+    if not (run_dir / "checkpoints" / "last.safetensors").exists():
+        shutil.rmtree(run_dir, ignore_errors=True)

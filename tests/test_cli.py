@@ -88,6 +88,12 @@ def test_bad_input_is_one_clean_line(runner, args, message):
     assert "Traceback" not in result.output
 
 
+def test_a_run_that_fails_before_training_leaves_no_directory(runner, tmp_path):
+    result = runner.invoke(cli, ["recipe", "run", "mat_rand_wrn", f"data.root={tmp_path}", "--out", str(tmp_path / "runs")])
+    assert result.exit_code == 1 and "cifar10: no data in" in result.output
+    assert list((tmp_path / "runs").iterdir()) == []
+
+
 def test_yaml_syntax_error_names_the_line(runner, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ndata: {name: digits\nmodel: small_cnn\n")
