@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..registry import plural
+
 KINDS = {"attacks": "attack", "defenses": "defense", "transforms": "transform", "architectures": "architecture",
          "datasets": "dataset", "recipes": "recipe", "analyses": "analysis"}
 
@@ -37,4 +39,4 @@ def plugins() -> None:
         dist = f" ({info.distribution}{version})" if info.distribution else ""
         click.echo(f"{info.name}{dist}: {info.status}" + (f" - {info.error}" if info.error else ""))
         for kind, names in sorted(info.registered.items()):
-            click.echo(f"  {kind}s: {', '.join(names)}")
+            click.echo(f"  {plural(kind)}: {', '.join(names)}")
