@@ -38,10 +38,6 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "row"
 
 
-def _format_value(value: Any) -> str:
-    return str(value)
-
-
 def expand(raw: dict[str, Any], source: str, host: PluginHost) -> Study:
     """Validate every row of a study recipe (variants x sweep values)."""
     base = {k: copy.deepcopy(v) for k, v in raw.items() if k not in STUDY_KEYS}
@@ -69,9 +65,8 @@ def expand(raw: dict[str, Any], source: str, host: PluginHost) -> Study:
             row_name = str(variant["name"])
             if sweep:
                 set_key(row_raw, sweep["key"], value)
-                label = str(sweep.get("label", sweep["key"] + "={value}")).replace("{value}", _format_value(value))
-                row_name = label if len(variants) == 1 and "name" not in (variants[0].get("overrides") or {}) \
-                    and not raw.get("variants") else f"{row_name} {label}"
+                label = str(sweep.get("label", sweep["key"] + "={value}")).replace("{value}", str(value))
+                row_name = f"{row_name} {label}" if raw.get("variants") else label
             if row_name in seen:
                 raise RecipeError(f"variants: two rows are named '{row_name}'")
             seen.add(row_name)

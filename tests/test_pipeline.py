@@ -184,3 +184,18 @@ def test_randomized_model_is_evaluated_with_eot(tmp_path):
     model = robustx.load_model(res["run_dir"])  # the transform is rebuilt from model.json
     x = torch.rand(2, 1, 8, 8)
     assert not torch.equal(model(x), model(x))
+
+
+def test_clean_accuracy_is_measured_even_when_not_listed(tiny_model, digits_tensors):
+    from robustx.data import ImageSet
+    from robustx.engine.batches import DeviceImageSet
+    from robustx.engine.evaluate import EvalConfig, evaluate_attacks
+
+    _, _, xt, yt = digits_tensors
+    data = DeviceImageSet(ImageSet(xt[:64], yt[:64]), torch.device("cpu"))
+    create = lambda spec, model: robustx.create_attack(spec["name"], model, eps=spec["eps"])  # noqa: E731
+    res = evaluate_attacks(tiny_model, data, [{"name": "fgsm", "eps": 0.2}], create, EvalConfig(batch_size=32))
+    with torch.no_grad():
+        expected = (tiny_model(xt[:64]).argmax(1) == yt[:64]).float().mean().item()
+    assert res["clean_accuracy"] == pytest.approx(expected)
+    assert res["worst_case_accuracy"] <= min(res["clean_accuracy"], res["attacks"][0]["robust_accuracy"])
