@@ -14,7 +14,7 @@ from . import results as results_io
 from .errors import CheckpointError, RobustxError
 from .engine.specs import attack_params
 from .plugins import PluginHost, get_host
-from .recipe import DATA_KEYS, MODEL_KEYS, Recipe, apply_overrides, factory_params, parse_yaml, validate
+from .recipe import DATA_KEYS, MODEL_KEYS, Recipe, apply_overrides, factory_params, parse_yaml
 
 DEFAULT_DATA_ROOT = "~/.cache/robustx/data"
 
@@ -362,7 +362,7 @@ def run_recipe(name_or_path: str, overrides: list[str] | tuple[str, ...] = (), *
     import yaml
 
     from .recipe import load_raw
-    from .study import expand, is_study, run_study
+    from .study import Study, resolve, run_study
 
     host = host or get_host()
     echo_fn = echo or (lambda _msg: None)
@@ -377,8 +377,9 @@ def run_recipe(name_or_path: str, overrides: list[str] | tuple[str, ...] = (), *
         raw, source = load_raw(name_or_path, host)
         run_dir = None
     raw = apply_overrides(raw, overrides)
-    if is_study(raw):
-        study = expand(raw, source, host)
+    target = resolve(raw, source, host)
+    if isinstance(target, Study):
+        study = target
         study_dir = run_dir or make_run_dir(out, study.name)
         from .engine.checkpoint import write_text_atomic
 
@@ -390,7 +391,7 @@ def run_recipe(name_or_path: str, overrides: list[str] | tuple[str, ...] = (), *
             return Run(recipe, row_dir, row_options, host).execute()
 
         return run_study(study, study_dir, resume=resume is not None, run_one=run_one, echo=echo_fn)
-    recipe = validate(raw, source, host)
+    recipe = target
     if run_dir is not None:
         return Run(recipe, run_dir, options, host).execute()
     run_dir = make_run_dir(out, recipe.name)

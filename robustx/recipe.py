@@ -80,12 +80,12 @@ EVALUATE_KEYS: dict[str, tuple[Any, Any]] = {
 REPORT_KEYS: dict[str, tuple[Any, Any]] = {"analyses": (list, [])}
 
 ARCH_PROVIDED = ("num_classes", "in_channels", "image_size")
+DATA_PROVIDED = ("root", "download")
 
 
 def factory_params(spec: dict[str, Any], core_keys: dict[str, Any]) -> dict[str, Any]:
     """The keys of a data/model section that go to the registered factory (not robustx's own keys)."""
     return {k: v for k, v in spec.items() if k != "name" and k not in core_keys}
-DATA_PROVIDED = ("root", "download")
 
 
 @dataclass
@@ -341,10 +341,3 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
     out["report"] = {"analyses": analyses}
 
     return Recipe(out, source)
-
-
-def load_recipe(name_or_path: str, overrides: list[str] | tuple[str, ...] = (),
-                host: PluginHost | None = None) -> Recipe:
-    """Load, override and validate in one go (what ``robustx recipe run`` does first)."""
-    raw, source = load_raw(name_or_path, host)
-    return validate(apply_overrides(raw, overrides), source, host)

@@ -70,7 +70,6 @@ class RunDir:
         import os
 
         from .pipeline import DEFAULT_DATA_ROOT
-
         from .recipe import DATA_KEYS, factory_params
 
         spec = dict(self.recipe["data"])

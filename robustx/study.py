@@ -34,6 +34,11 @@ def is_study(raw: dict[str, Any]) -> bool:
     return bool(raw.get("variants") or raw.get("sweep"))
 
 
+def resolve(raw: dict[str, Any], source: str, host: PluginHost) -> "Study | Recipe":
+    """A loaded (and overridden) recipe, validated whole: a Study if it has rows, else one Recipe."""
+    return expand(raw, source, host) if is_study(raw) else validate(raw, source, host)
+
+
 def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-").lower() or "row"
 

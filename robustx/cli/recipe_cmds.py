@@ -66,18 +66,17 @@ def validate_cmd(name_or_path: str, overrides: tuple[str, ...]) -> None:
 
     OVERRIDES are key=value pairs, exactly as for `robustx recipe run`.
     """
-    from ..recipe import apply_overrides, load_raw, validate
-    from ..study import expand, is_study
+    from ..plugins import get_host
+    from ..recipe import apply_overrides, load_raw
+    from ..study import Study, resolve
 
     raw, source = load_raw(name_or_path)
-    raw = apply_overrides(raw, overrides)
-    if is_study(raw):
-        from ..plugins import get_host
-
-        study = expand(raw, source, get_host())
-        click.echo(f"ok: {study.name}: a study of {len(study.rows)} runs: " + ", ".join(n for n, _ in study.rows))
+    target = resolve(apply_overrides(raw, overrides), source, get_host())
+    if isinstance(target, Study):
+        names = ", ".join(n for n, _ in target.rows)
+        click.echo(f"ok: {target.name}: a study of {len(target.rows)} runs: {names}")
         return
-    r = validate(raw, source).data
+    r = target.data
     attacks = ", ".join(a["name"] for a in r["evaluate"]["attacks"])
     click.echo(f"ok: {r['name']}: {r['data']['name']} / {r['model']['name']} / {r['train']['defense']['name']} "
                f"for {r['train']['epochs']} epochs; evaluate {attacks}")
