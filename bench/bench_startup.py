@@ -1,36 +1,56 @@
-"""Start-up time of `robustx --help` and `robustx list attacks`, next to bare Python and `import torch`.
+"""Start-up time of `robustx --help` and listing, with and without a plugin that imports torch at top level.
 
     python bench/bench_startup.py [--reps 7]
+
+The torch-importing plugin is examples/robustx-torch-plugin, pip-installed into a temporary folder
+that is put on PYTHONPATH for the "+ torch plugin" rows only (the environment is left untouched).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[1]
+ROBUSTX = [sys.executable, "-m", "robustx"]
 COMMANDS = {
     "python -c pass": [sys.executable, "-c", "pass"],
-    "robustx --help": [sys.executable, "-m", "robustx", "--help"],
-    "robustx list attacks": [sys.executable, "-m", "robustx", "list", "attacks"],
+    "robustx --help": [*ROBUSTX, "--help"],
+    "robustx recipe list": [*ROBUSTX, "recipe", "list"],
+    "robustx list attacks": [*ROBUSTX, "list", "attacks"],
     "python -c 'import torch'": [sys.executable, "-c", "import torch"],
 }
+WITH_PLUGIN = ("robustx --help", "robustx list attacks")
+
+
+def install_torch_plugin(target: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                    "--target", str(target), str(ROOT / "examples" / "robustx-torch-plugin")], check=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=7)
     args = parser.parse_args()
-    times: dict[str, list[float]] = {name: [] for name in COMMANDS}
-    for _ in range(args.reps):  # interleaved, so load changes affect every command alike
-        for name, cmd in COMMANDS.items():
-            start = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True)
-            times[name].append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory() as site:
+        install_torch_plugin(Path(site))
+        plugin_env = {**os.environ, "PYTHONPATH": site}
+        runs = [(name, cmd, None) for name, cmd in COMMANDS.items()]
+        runs += [(f"{name} + torch plugin", COMMANDS[name], plugin_env) for name in WITH_PLUGIN]
+        times: dict[str, list[float]] = {name: [] for name, _, _ in runs}
+        for _ in range(args.reps):  # interleaved, so load changes affect every command alike
+            for name, cmd, env in runs:
+                start = time.perf_counter()
+                subprocess.run(cmd, check=True, capture_output=True, env=env)
+                times[name].append(time.perf_counter() - start)
     for name, values in times.items():
-        print(f"{name:28s} median {statistics.median(values) * 1000:7.0f} ms   min {min(values) * 1000:7.0f} ms")
+        print(f"{name:40s} median {statistics.median(values) * 1000:7.0f} ms   min {min(values) * 1000:7.0f} ms")
 
 
 if __name__ == "__main__":

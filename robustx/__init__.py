@@ -22,17 +22,19 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DatasetBundle", "DatasetInfo", "Defense", "ImageSet", "Range", "RobustxError", "TrainContext",
-    "create_attack", "create_model", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
+    "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
     "register_plugin", "run_recipe",
 ]
 
 
-def run_recipe(name_or_path: str, overrides: list[str] | tuple[str, ...] = (), **options: Any) -> dict[str, Any]:
+def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] = (),
+               **options: Any) -> dict[str, Any]:
     """Run a recipe (registered name or YAML path) with ``key=value`` overrides; return its results.
 
-    Options: ``out`` (runs folder), ``device`` (auto|cpu|cuda), ``resume`` (a run dir), ``progress``.
+    Options: ``out`` (runs folder), ``device`` (auto|cpu|cuda), ``resume`` (a run directory robustx
+    created; ``name_or_path`` may then be None), ``progress``, ``echo`` (callable for status lines).
     """
-    from .pipeline import run_recipe as _run
+    from .runner.entry import run_recipe as _run
 
     return _run(name_or_path, overrides, **options)
 
@@ -55,6 +57,17 @@ def create_attack(name: str, model: "nn.Module", **params: Any) -> Any:
     return resolved.create(model, **checked)
 
 
+def evaluate(model: "nn.Module", data: Any, attacks: Any = ("clean",), **options: Any) -> dict[str, Any]:
+    """Evaluate any model on a dataset name or ``(x, y)`` tensors; results per threat model (schema 2).
+
+    ``evaluate(model, "mnist", attacks=["clean", {"name": "pgd", "eps": 0.3}], audit="quick")``.
+    Options: ``audit``, ``device``, ``limit``, ``data_root``, ``batch_size``, ``eot_samples``, ``n_predictions``.
+    """
+    from .anymodel import evaluate as _evaluate
+
+    return _evaluate(model, data, attacks, **options)
+
+
 def load_model(run_dir: "str | Path", device: str = "cpu") -> "nn.Module":
     """The trained model of a run directory (rebuilt from model.json + model.safetensors)."""
     from .modeling import load_model as _load
@@ -64,7 +77,7 @@ def load_model(run_dir: "str | Path", device: str = "cpu") -> "nn.Module":
 
 def load_run(run_dir: "str | Path") -> Any:
     """A finished run: recipe, metrics, results, model(), dataset(), tracked()."""
-    from .run import load_run as _load
+    from .rundir import load_run as _load
 
     return _load(run_dir)
 

@@ -83,9 +83,20 @@ def num_classes_of(model: nn.Module, x: torch.Tensor) -> int:
         return int(model(x[:1]).shape[-1])
 
 
+#: how far outside [0, 1] an attack's raw output may stray through float rounding alone
+BOX_TOLERANCE = 1e-4
+
+
 def finish(x_adv: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """The contract's output: detached, on x's device and dtype, clamped to [0, 1]."""
+    """The contract's output: detached, on x's device and dtype, in [0, 1].
+
+    Only float rounding (``BOX_TOLERANCE``) is clamped away: a wrapped library that returns
+    pixels clearly outside [0, 1] is a bug to surface, not to hide behind a clamp.
+    """
     x_adv = x_adv.detach().to(device=x.device, dtype=x.dtype)
     if x_adv.shape != x.shape:
         raise RuntimeError(f"attack returned shape {tuple(x_adv.shape)} for inputs of shape {tuple(x.shape)}")
+    if x_adv.numel() and (float(x_adv.min()) < -BOX_TOLERANCE or float(x_adv.max()) > 1 + BOX_TOLERANCE):
+        raise RuntimeError(f"attack returned pixels in [{float(x_adv.min()):.4g}, {float(x_adv.max()):.4g}], "
+                           "outside [0, 1]")
     return x_adv.clamp(0.0, 1.0)

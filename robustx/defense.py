@@ -33,6 +33,8 @@ class TrainContext:
     create_attack: Callable[[dict[str, Any], "nn.Module"], Attack]
     epoch: int = 0
     step: int = 0
+    #: optimizer steps in one epoch (0 when unknown); lets a defense ramp over epochs (eps warm-up)
+    steps_per_epoch: int = 0
     stats: dict[str, float] = field(default_factory=dict)
 
     def log(self, key: str, value: float) -> None:

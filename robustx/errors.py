@@ -37,6 +37,10 @@ class CheckpointError(RobustxError):
     """A model or checkpoint that cannot be saved or loaded."""
 
 
+class DivergenceError(RobustxError):
+    """Training produced a non-finite or exploding loss, or non-finite weights."""
+
+
 class PluginError(RobustxError):
     """A plugin that misbehaves at registration time."""
 

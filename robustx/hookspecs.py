@@ -6,7 +6,8 @@ Registration hooks receive a ``register`` callable::
 
 robustx calls each plugin's implementation separately, so it records which plugin
 (and distribution version) registered every entry. Implementations may accept fewer
-arguments than a spec names, so specs can grow without breaking plugins.
+arguments than a spec names, so specs can grow without breaking plugins. Which plugins are
+imported for a hook is decided by their entry-point groups (:mod:`robustx.entry_points`).
 """
 
 from __future__ import annotations
@@ -57,8 +58,27 @@ def robustx_register_analyses(register: Register) -> None:
 
 
 @hookspec
+def robustx_register_optimizers(register: Register) -> None:
+    """Register optimizers: ``factory(param_groups, **params) -> torch.optim.Optimizer``."""
+
+
+@hookspec
+def robustx_register_schedules(register: Register) -> None:
+    """Register lr schedules: ``factory(optimizer, *, epochs, steps_per_epoch, **params) -> (scheduler, per_batch)``."""
+
+
+@hookspec
+def robustx_register_augmentations(register: Register) -> None:
+    """Register batch augmentations: ``factory(**params) -> augment(x, generator) -> x``."""
+
+
+@hookspec
 def robustx_register_commands(cli: Any) -> None:
-    """Add click commands or groups to the ``robustx`` CLI: ``cli.add_command(...)``."""
+    """Add click commands or groups to the ``robustx`` CLI: ``cli.add_command(...)``.
+
+    Asked only of plugins in the ``robustx.commands`` entry-point group, which ``robustx --help``
+    imports: keep that module click-only at top level.
+    """
 
 
 @hookspec

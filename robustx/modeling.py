@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -54,6 +55,27 @@ def model_metadata(model_spec: dict[str, Any], info: DatasetInfo, **extra: Any) 
     }
 
 
+def read_model_json(path: Path) -> dict[str, Any]:
+    """``model.json`` as a dict; a corrupt or hand-edited file is one line naming it, not a JSONDecodeError."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise CheckpointError(f"{path} is not a text file; is it a robustx model.json?") from None
+    except json.JSONDecodeError as exc:
+        raise CheckpointError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    missing = [k for k in ("architecture", "dataset") if not isinstance(meta, dict) or k not in meta]
+    if missing:
+        raise CheckpointError(f"{path} lacks '{missing[0]}'; is it a robustx model.json?")
+    return meta
+
+
+def _short_mismatch(line: str) -> str:
+    """'size mismatch for w: copying a param with shape torch.Size([16]) ...' -> 'w is [16] in the file, [32] in the model'."""
+    shapes = re.findall(r"torch\.Size\((\[[^\]]*\])\)", line)
+    name = line.strip().removeprefix("size mismatch for ").split(":")[0]
+    return f"{name} is {shapes[0]} in the file, {shapes[1]} in the model" if len(shapes) == 2 else line.strip()
+
+
 def build_from_metadata(meta: dict[str, Any], host: PluginHost | None = None) -> "nn.Module":
     info = DatasetInfo.from_json(meta["dataset"])
     arch = meta["architecture"]
@@ -74,10 +96,15 @@ def load_model(run_dir: str | Path, *, device: str = "cpu", file: str = "model.s
             f"{run_dir} has no trained model (looked for model.json and {file}); "
             "pass the directory printed at the end of `robustx recipe run`"
         )
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta = read_model_json(meta_path)
     model = build_from_metadata(meta, host)
     tensors, _ = read(weights_path)
-    missing, unexpected = model.load_state_dict(tensors, strict=False)
+    try:
+        missing, unexpected = model.load_state_dict(tensors, strict=False)
+    except RuntimeError as exc:  # shape mismatches: torch's message is one line per tensor
+        detail = next((_short_mismatch(line) for line in str(exc).splitlines() if "size mismatch" in line), "")
+        raise CheckpointError(f"{weights_path} does not fit the architecture model.json names "
+                              f"('{meta['architecture'].get('name')}'): {detail or 'incompatible weights'}") from None
     if missing or unexpected:
         raise CheckpointError(f"{weights_path} does not match model.json (missing {missing[:3]}, "
                               f"unexpected {unexpected[:3]})")

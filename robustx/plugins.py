@@ -1,9 +1,11 @@
-"""The plugin host: guarded entry-point loading, blocking, provenance, and the registries.
+"""The plugin host: lazy, guarded entry-point loading, blocking, provenance, and the registries.
 
-Built-in plugins (``plugins/``) and third-party ones are found the same way: through the
-``robustx`` entry-point group. Each entry point is loaded on its own, so one broken plugin
-prints a single warning and everything else keeps working (pluggy's
-``load_setuptools_entrypoints`` would let the import error escape).
+Built-in plugins (``plugins/``) and third-party ones are found the same way, through entry points
+(see :mod:`robustx.entry_points` for the groups). A plugin module is imported only when a hook it
+serves is first needed, so ``robustx --help`` and ``robustx list attacks`` do not pay for plugins
+that cannot contribute. Each plugin is imported on its own, so one broken plugin prints a single
+warning and everything else keeps working (pluggy's ``load_setuptools_entrypoints`` would let the
+import error escape).
 
 ``ROBUSTX_DISABLE_PLUGINS=name1,name2`` blocks plugins by entry-point name.
 """
@@ -13,16 +15,15 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import pluggy
 
 from . import hookspecs
+from .entry_points import Source, discover, hook_group
 from .errors import DuplicateNameError, PluginError
 from .registry import Registry
 
-ENTRY_POINT_GROUP = "robustx"
 DISABLE_ENV = "ROBUSTX_DISABLE_PLUGINS"
 
 #: registry kind -> the hook that fills it
@@ -34,7 +35,11 @@ KINDS: dict[str, str] = {
     "dataset": "robustx_register_datasets",
     "recipe": "robustx_register_recipes",
     "analysis": "robustx_register_analyses",
+    "optimizer": "robustx_register_optimizers",
+    "schedule": "robustx_register_schedules",
+    "augmentation": "robustx_register_augmentations",
 }
+HOOKS: list[str] = sorted(name for name in vars(hookspecs) if name.startswith("robustx_"))
 
 
 @dataclass
@@ -45,7 +50,7 @@ class PluginInfo:
     module: str
     distribution: str | None = None
     version: str | None = None
-    status: str = "loaded"  # loaded | failed | disabled
+    status: str = "not loaded"  # not loaded | loaded | failed | disabled
     error: str | None = None
     registered: dict[str, list[str]] = field(default_factory=dict)
 
@@ -61,42 +66,80 @@ def warn(message: str) -> None:
 
 
 class PluginHost:
-    """Owns one pluggy manager and the registries built from its plugins."""
+    """Owns one pluggy manager, imports plugins as their hooks are needed, and builds the registries."""
 
     def __init__(self, load_entry_points: bool = True) -> None:
-        self.pm = pluggy.PluginManager(ENTRY_POINT_GROUP)
-        self.pm.add_hookspecs(hookspecs)
+        self._pm = pluggy.PluginManager("robustx")
+        self._pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, PluginInfo] = {}
-        self._registries: dict[str, Registry] | None = None
+        self._sources: dict[str, Source] = {}
+        self._registries: dict[str, Registry] = {}
         if load_entry_points:
-            self._load_entry_points()
+            self._sources, problems = discover(HOOKS)
+            for message in problems:
+                warn(message)
+            for src in self._sources.values():
+                self.plugins[src.name] = PluginInfo(src.name, src.value, src.distribution, src.version)
 
     # -- loading -------------------------------------------------------------------------
-    def _load_entry_points(self) -> None:
-        blocked = disabled_plugins()
-        seen: set[str] = set()
-        for ep in sorted(metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
-            if ep.name in seen:  # the same distribution visible twice on sys.path
-                continue
-            seen.add(ep.name)
-            dist = getattr(ep, "dist", None)
-            info = PluginInfo(
-                ep.name, ep.value, dist.metadata["Name"] if dist else None, dist.version if dist else None
-            )
-            self.plugins[ep.name] = info
-            if ep.name in blocked:
-                info.status = "disabled"
-                continue
-            try:
-                plugin = ep.load()
-                self.pm.register(plugin, name=ep.name)
-            except Exception as exc:  # noqa: BLE001 - any import failure must be survivable
-                info.status, info.error = "failed", f"{type(exc).__name__}: {exc}"
-                warn(f"plugin '{ep.name}' failed to load ({info.error}); disable it with {DISABLE_ENV}={ep.name}")
+    @property
+    def pm(self) -> pluggy.PluginManager:
+        """The pluggy manager with every plugin imported (for callers that use pluggy directly)."""
+        self.load_all()
+        return self._pm
+
+    def load_all(self) -> None:
+        """Import every plugin (``robustx plugins``, and direct pluggy use)."""
+        for src in self._sources.values():
+            self._load(src)
+
+    def _load_for(self, hook_name: str) -> None:
+        for src in self._sources.values():
+            if src.serves(hook_name):
+                self._load(src)
+
+    def _load(self, src: Source) -> None:
+        info = self.plugins[src.name]
+        if info.status != "not loaded":
+            return
+        if src.name in disabled_plugins():
+            info.status = "disabled"
+            return
         try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            warn(f"a plugin implements an unknown hook: {exc}")
+            plugin = src.entry_point.load()
+            self._pm.register(plugin, name=src.name)
+        except Exception as exc:  # noqa: BLE001 - any import failure must be survivable
+            info.status, info.error = "failed", f"{type(exc).__name__}: {exc}"
+            warn(f"plugin '{src.name}' failed to load ({info.error}); disable it with {DISABLE_ENV}={src.name}")
+            return
+        info.status = "loaded"
+        for hook_name in self._implemented(plugin):
+            if hook_name not in HOOKS:
+                warn(f"plugin '{src.name}' implements an unknown hook {hook_name}")
+            elif not src.serves(hook_name):
+                warn(f"plugin '{src.name}' implements {hook_name} but is not in the entry-point group "
+                     f"{hook_group(hook_name)}, so robustx ignores it")
+
+    def _implemented(self, plugin: Any) -> list[str]:
+        return [name for name in dir(plugin)
+                if name.startswith("robustx_") and self._pm.parse_hookimpl_opts(plugin, name) is not None]
+
+    def _serves(self, plugin_name: str, hook_name: str) -> bool:
+        src = self._sources.get(plugin_name)
+        return src is None or src.serves(hook_name)  # plugins registered from Python serve every hook
+
+    def _impls(self, hook_name: str) -> list[Any]:
+        """The implementations of one hook that count, in registration order, importing plugins first."""
+        self._load_for(hook_name)
+        hook = getattr(self._pm.hook, hook_name)
+        impls = [impl for impl in hook.get_hookimpls() if self._serves(impl.plugin_name, hook_name)]
+        # robustx's own plugins first, whatever order plugins were imported in: a third-party plugin
+        # reusing a name is then always the newcomer the duplicate message names (and asks to disable)
+        return sorted(impls, key=lambda impl: not self._builtin(impl.plugin_name))
+
+    def _builtin(self, plugin_name: str) -> bool:
+        src = self._sources.get(plugin_name)
+        return src is not None and src.distribution == "robustx"
 
     def register_plugin(self, plugin: Any, name: str | None = None) -> str:
         """Register a plugin object or module from Python (scripting, tests)."""
@@ -104,26 +147,27 @@ class PluginHost:
         if name in disabled_plugins():
             self.plugins[name] = PluginInfo(name, repr(plugin), status="disabled")
             return name
-        self.pm.register(plugin, name=name)
-        self.plugins[name] = PluginInfo(name, getattr(plugin, "__name__", repr(plugin)))
-        self._registries = None
+        self._pm.register(plugin, name=name)
+        self.plugins[name] = PluginInfo(name, getattr(plugin, "__name__", repr(plugin)), status="loaded")
+        self._registries = {}
         return name
 
     # -- registries ----------------------------------------------------------------------
     @property
     def registries(self) -> dict[str, Registry]:
-        if self._registries is None:
-            self._registries = {kind: self._build(kind, hook) for kind, hook in KINDS.items()}
-        return self._registries
+        """Every registry (imports every plugin that registers something)."""
+        return {kind: self.registry(kind) for kind in KINDS}
 
     def registry(self, kind: str) -> Registry:
-        return self.registries[kind]
+        """One kind's registry, built on first use from the plugins that serve its hook only."""
+        if kind not in self._registries:
+            self._registries[kind] = self._build(kind, KINDS[kind])
+        return self._registries[kind]
 
     def _build(self, kind: str, hook_name: str) -> Registry:
         registry = Registry(kind)
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in hook.get_hookimpls():  # registration order
-            info = self.plugins.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name, "?"))
+        for impl in self._impls(hook_name):
+            info = self.plugins.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name, "?", status="loaded"))
 
             def register(name: str, factory: Any, *, aliases: Any = (), description: str = "",
                          _info: PluginInfo = info) -> None:
@@ -131,7 +175,7 @@ class PluginHost:
                     registry.register(name, factory, aliases=tuple(aliases), description=description,
                                       plugin=_info.name, version=_info.version)
                 except (DuplicateNameError, PluginError) as exc:
-                    registry.record_conflict(name, _info.name, str(exc))
+                    registry.record_conflict(name, str(exc))
                     warn(str(exc))
                     return
                 _info.registered.setdefault(kind, []).append(name)
@@ -146,9 +190,8 @@ class PluginHost:
         return registry
 
     def call_hook(self, hook_name: str, **kwargs: Any) -> None:
-        """Call a notification hook on every plugin; a failing plugin only warns."""
-        hook = getattr(self.pm.hook, hook_name)
-        for impl in hook.get_hookimpls():
+        """Call a notification hook on every plugin that serves it; a failing plugin only warns."""
+        for impl in self._impls(hook_name):
             try:
                 impl.function(**{k: v for k, v in kwargs.items() if k in impl.argnames})
             except Exception as exc:  # noqa: BLE001
@@ -164,12 +207,6 @@ def get_host() -> PluginHost:
     if _host is None:
         _host = PluginHost()
     return _host
-
-
-def reset_host() -> None:
-    """Forget loaded plugins (tests, or after installing a plugin in-process)."""
-    global _host
-    _host = None
 
 
 def registry(kind: str) -> Registry:

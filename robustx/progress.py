@@ -17,9 +17,11 @@ class _Silent:
         pass
 
 
-def progress_bar(*, total: int, desc: str, enabled: bool = True, unit: str = "it") -> Any:
+def progress_bar(*, total: int | None, desc: str, enabled: bool = True, unit: str = "it",
+                 unit_scale: bool = False) -> Any:
+    """``unit_scale``: show 12.3MB rather than 12345678B (downloads)."""
     if not enabled or os.environ.get("ROBUSTX_NO_PROGRESS") == "1":
         return _Silent()
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, leave=False, dynamic_ncols=True)
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit_scale, leave=False, dynamic_ncols=True)

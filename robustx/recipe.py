@@ -8,14 +8,16 @@ not after an hour of training.
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 import yaml
 
+from .data import check_data_available
 from .errors import ParamError, RecipeError, UnknownNameError, did_you_mean
-from .params import Range, coerce, validate_params
+from .params import INT_MAX, Range, accepted_params, coerce, validate_params
 from .plugins import PluginHost, get_host
 
 SECTIONS = ("name", "description", "seed", "data", "model", "train", "evaluate", "report", "variants", "sweep",
@@ -23,15 +25,16 @@ SECTIONS = ("name", "description", "seed", "data", "model", "train", "evaluate",
 
 # Core-owned keys of each section: name -> (annotation, default). Anything else in a
 # component section is a parameter of the registered factory.
+MAX_EPOCHS = 100_000  # sane upper bound: `epochs: 1.0e+18` is a typo, not a plan
 DATA_KEYS: dict[str, tuple[Any, Any]] = {
     "root": (Optional[str], None),
-    "download": (bool, False),
+    "download": (bool, True),  # fetched (and checksum-verified) on first use; ROBUSTX_OFFLINE=1 vetoes
     "batch_size": (Annotated[int, Range(ge=1)], 128),
     "test_batch_size": (Optional[Annotated[int, Range(ge=1)]], None),
     "val_split": (Annotated[float, Range(ge=0, lt=1)], 0.1),
     "limit": (Optional[Annotated[int, Range(ge=1)]], None),
     "test_limit": (Optional[Annotated[int, Range(ge=1)]], None),
-    "augment": (Literal["none", "crop_flip", "flip", "crop"], "none"),
+    "augment": (Any, "none"),  # a registered augmentation: a name or {name: crop, padding: 2}
 }
 MODEL_KEYS: dict[str, tuple[Any, Any]] = {
     "transforms": (list, []),
@@ -39,7 +42,7 @@ MODEL_KEYS: dict[str, tuple[Any, Any]] = {
     "allow_pickle": (bool, False),
 }
 TRAIN_KEYS: dict[str, tuple[Any, Any]] = {
-    "epochs": (Annotated[int, Range(ge=0)], 10),
+    "epochs": (Annotated[int, Range(ge=0, le=MAX_EPOCHS)], 10),
     "optimizer": (dict, {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}),
     "schedule": (dict, {"name": "none"}),
     "defense": (dict, {"name": "standard"}),
@@ -48,21 +51,10 @@ TRAIN_KEYS: dict[str, tuple[Any, Any]] = {
     "early_stopping": (Optional[dict], None),
     "grad_clip": (Optional[Annotated[float, Range(gt=0)]], None),
     "track_examples": (Annotated[int, Range(ge=0)], 10),
-}
-OPTIMIZER_KEYS: dict[str, dict[str, tuple[Any, Any]]] = {
-    "sgd": {"lr": (Annotated[float, Range(gt=0)], 0.1), "momentum": (Annotated[float, Range(ge=0, lt=1)], 0.9),
-            "weight_decay": (Annotated[float, Range(ge=0)], 5e-4), "nesterov": (bool, False)},
-    "adam": {"lr": (Annotated[float, Range(gt=0)], 1e-3), "weight_decay": (Annotated[float, Range(ge=0)], 0.0),
-             "betas": (tuple[float, float], (0.9, 0.999))},
-    "adamw": {"lr": (Annotated[float, Range(gt=0)], 1e-3), "weight_decay": (Annotated[float, Range(ge=0)], 1e-2),
-              "betas": (tuple[float, float], (0.9, 0.999))},
-}
-SCHEDULE_KEYS: dict[str, dict[str, tuple[Any, Any]]] = {
-    "none": {},
-    "multistep": {"milestones": (list[int], [100, 150]), "gamma": (Annotated[float, Range(gt=0)], 0.1)},
-    "cosine": {"eta_min": (Annotated[float, Range(ge=0)], 0.0)},
-    "onecycle": {"max_lr": (Optional[Annotated[float, Range(gt=0)]], None),
-                 "pct_start": (Annotated[float, Range(gt=0, lt=1)], 0.3)},
+    "precision": (Literal["fp32", "bf16", "fp16"], "fp32"),  # autocast (+ GradScaler for fp16): robustx.precision
+    "channels_last": (bool, False),
+    "compile": (bool, False),  # torch.compile of the model for the training step
+    "sync_batchnorm": (bool, False),  # SyncBatchNorm under torchrun (robustx.distributed)
 }
 EARLY_STOPPING_KEYS: dict[str, tuple[Any, Any]] = {
     "patience": (Annotated[int, Range(ge=1)], 5),
@@ -76,10 +68,13 @@ EVALUATE_KEYS: dict[str, tuple[Any, Any]] = {
     "checkpoint": (Literal["best", "last"], "best"),
     "eot_samples": (Annotated[int, Range(ge=1)], 10),
     "n_predictions": (Annotated[int, Range(ge=1)], 10),
+    "audit": (Optional[Literal["quick", "full"]], None),  # robustx.audit after the evaluation
+    "precision": (Literal["fp32", "bf16", "fp16"], "fp32"),  # low precision weakens gradient attacks
 }
 REPORT_KEYS: dict[str, tuple[Any, Any]] = {"analyses": (list, [])}
 
 ARCH_PROVIDED = ("num_classes", "in_channels", "image_size")
+SCHEDULE_PROVIDED = ("epochs", "steps_per_epoch")
 DATA_PROVIDED = ("root", "download")
 
 
@@ -100,7 +95,16 @@ class Recipe:
         return self.data["name"]
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.data, sort_keys=False, default_flow_style=None)
+        return yaml.safe_dump(_plain(self.data), sort_keys=False, default_flow_style=None)
+
+
+def _plain(value: Any) -> Any:
+    """Tuples (``betas: (0.9, 0.999)``) as lists: ``yaml.safe_dump`` cannot write tuples."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
 
 
 # -- loading ---------------------------------------------------------------------------------
@@ -109,6 +113,10 @@ def find_recipe(name_or_path: str, host: PluginHost | None = None) -> Path:
     path = Path(name_or_path).expanduser()
     if path.is_file():
         return path
+    if path.is_dir():
+        hint = f" (this looks like a run directory: its recipe is {path / 'recipe.yaml'})" \
+            if (path / "recipe.yaml").is_file() else ""
+        raise RecipeError(f"recipe '{name_or_path}' is a directory, not a YAML file{hint}")
     if path.suffix in (".yaml", ".yml") or "/" in name_or_path:
         raise RecipeError(f"recipe file '{name_or_path}' does not exist")
     registry = (host or get_host()).registry("recipe")
@@ -136,7 +144,17 @@ def parse_yaml(text: str, source: str) -> dict[str, Any]:
 
 def load_raw(name_or_path: str, host: PluginHost | None = None) -> tuple[dict[str, Any], str]:
     path = find_recipe(name_or_path, host)
-    return parse_yaml(path.read_text(encoding="utf-8"), str(path)), str(path)
+    return parse_yaml(read_text(path), str(path)), str(path)
+
+
+def read_text(path: Path) -> str:
+    """A recipe file's text; a binary or unreadable file is one line, not a UnicodeDecodeError."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise RecipeError(f"{path}: not a YAML text file (byte {exc.start} is not UTF-8)") from None
+    except OSError as exc:
+        raise RecipeError(f"cannot read recipe {path}: {exc.strerror}") from None
 
 
 # -- overrides -------------------------------------------------------------------------------
@@ -227,13 +245,22 @@ def _check_plain(section: dict[str, Any], keys: dict[str, tuple[Any, Any]], wher
     return _fill(section, keys, where)
 
 
-def _named_options(section: Any, table: dict[str, dict[str, tuple[Any, Any]]], where: str) -> dict[str, Any]:
-    section = _component(section, where)
-    name = section.pop("name")
-    if name not in table:
-        raise ParamError(f"{where}.name: unknown '{name}'{did_you_mean(str(name), table)}; "
-                         f"choose one of {', '.join(table)}")
-    return {"name": name, **_check_plain(section, table[name], where)}
+def _with_defaults(host: PluginHost, kind: str, spec: Any, where: str, *, positional: int = 0,
+                   provided: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A validated component with every factory default written out (the run's recipe.yaml shows them)."""
+    spec = _component(spec, where)
+    params = _check_component(host, kind, spec, where, positional=positional, provided=provided)
+    named, _ = accepted_params(host.registry(kind).get(spec["name"]).factory, positional)
+    ordered = {n: params[n] if n in params else copy.deepcopy(p.default) for n, p in named.items()
+               if n in params or (n not in provided and p.default is not inspect.Parameter.empty)}
+    return {"name": spec["name"], **ordered, **params}
+
+
+def _augmentation(value: Any, host: PluginHost) -> Any:
+    """``data.augment``: a registered augmentation; kept a bare name when it has no parameters."""
+    spec = _component("none" if value is None else value, "data.augment")
+    params = _check_component(host, "augmentation", spec, "data.augment")
+    return {"name": spec["name"], **params} if params else spec["name"]
 
 
 def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
@@ -246,12 +273,37 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
         if len(spec) > 1:
             raise ParamError(f"{where}: the 'clean' pseudo-attack takes no parameters")
         return {**spec, **labelled}
-    return {"name": spec["name"], **_check_component(host, "attack", spec, where, positional=1), **labelled}
+    params = _check_component(host, "attack", spec, where, positional=1)
+    _check_attack_budget(host.registry("attack").resolve(spec["name"]), params, where)
+    return {"name": spec["name"], **params, **labelled}
+
+
+def _check_attack_budget(resolved: Any, params: dict[str, Any], where: str) -> None:
+    """Bound eps by its norm and the [0,1] data range, from the attack's one threat declaration."""
+    from .threat import check_budget, declared_threat, resolve_threat
+
+    threat = resolve_threat(resolved.entry.factory, {**resolved.implied, **params})
+    if threat and "eps" in threat:
+        check_budget(threat["norm"], threat["eps"], f"{where}.{declared_threat(resolved.entry.factory).eps_param}")
+
+
+def _nested(host: PluginHost) -> Any:
+    """The validator for component specs inside parameters (a defense's ``attack``, an analysis's ``attacks``)."""
+    def check(kind: str, value: Any, where: str) -> Any:
+        if kind == "attack":
+            return validate_attack(value, where, host)
+        spec = _component(value, where)
+        return {"name": spec["name"], **_check_component(host, kind, spec, where)}
+    return check
 
 
 def _check_component(host: PluginHost, kind: str, spec: dict[str, Any], where: str, *,
                      positional: int = 0, provided: tuple[str, ...] = ()) -> dict[str, Any]:
-    """Resolve ``spec['name']`` in the ``kind`` registry and validate the remaining keys as its params."""
+    """Resolve ``spec['name']`` in the ``kind`` registry and validate the remaining keys as its params.
+
+    Parameters that hold component specs (see ``robustx.params.nested_kind``) are validated too,
+    for built-in and third-party factories alike.
+    """
     try:
         resolved = host.registry(kind).resolve(spec["name"])
     except UnknownNameError as exc:
@@ -264,16 +316,26 @@ def _check_component(host: PluginHost, kind: str, spec: dict[str, Any], where: s
             raise UnknownNameError(f"{where}.name: {exc}") from None
     params = {k: v for k, v in spec.items() if k != "name"}
     return validate_params(resolved.entry.factory, params, where, positional=positional,
-                           provided=provided + tuple(resolved.implied))
+                           provided=provided + tuple(resolved.implied), nested=_nested(host))
 
 
 def validate_defense(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     spec = _component(spec, where)
-    if isinstance(spec.get("attack"), (dict, str)):
-        spec["attack"] = validate_attack(spec["attack"], f"{where}.attack", host)
-    if isinstance(spec.get("attacks"), list):
-        spec["attacks"] = [validate_attack(a, f"{where}.attacks[{i}]", host) for i, a in enumerate(spec["attacks"])]
     return {"name": spec["name"], **_check_component(host, "defense", spec, where)}
+
+
+def _check_early_stopping(out: dict[str, Any]) -> None:
+    """Early stopping must have something to monitor, or it stops silently after ``patience`` epochs."""
+    es, train = out["train"]["early_stopping"], out["train"]
+    if not es:
+        return
+    if out["data"]["val_split"] == 0:
+        raise ParamError("train.early_stopping: nothing to monitor, data.val_split is 0; "
+                         "set data.val_split (e.g. 0.1) or remove early_stopping")
+    attacked = train["val_attack"] or any(a["name"] != "clean" for a in out["evaluate"]["attacks"])
+    if es["metric"] == "val_robust_accuracy" and not attacked:
+        raise ParamError("train.early_stopping.metric: val_robust_accuracy needs an attack to validate with; "
+                         "set train.val_attack (e.g. {name: pgd}) or early_stopping.metric: val_accuracy")
 
 
 def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | None = None) -> Recipe:
@@ -289,13 +351,14 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
     out: dict[str, Any] = {
         "name": coerce(raw["name"], str, "name"),
         "description": coerce(raw.get("description", ""), str, "description"),
-        "seed": coerce(raw.get("seed", 0), Annotated[int, Range(ge=0)], "seed"),
+        "seed": coerce(raw.get("seed", 0), Annotated[int, Range(ge=0, le=INT_MAX)], "seed"),  # torch's int64
     }
 
     data = _component(raw["data"], "data")
     core = {k: data.pop(k) for k in list(data) if k in DATA_KEYS}
     out["data"] = {"name": data["name"], **_fill(core, DATA_KEYS, "data"),
                    **_check_component(host, "dataset", data, "data", provided=DATA_PROVIDED)}
+    out["data"]["augment"] = _augmentation(out["data"]["augment"], host)
 
     model = _component(raw["model"], "model")
     core = {k: model.pop(k) for k in list(model) if k in MODEL_KEYS}
@@ -316,9 +379,10 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
                          f"accepted: {', '.join(TRAIN_KEYS)}")
     t = _fill({k: v for k, v in train.items() if k not in ("optimizer", "schedule", "defense", "val_attack",
                                                             "early_stopping")}, TRAIN_KEYS, "train")
-    t["optimizer"] = _named_options(train.get("optimizer", TRAIN_KEYS["optimizer"][1]), OPTIMIZER_KEYS,
-                                    "train.optimizer")
-    t["schedule"] = _named_options(train.get("schedule", {"name": "none"}), SCHEDULE_KEYS, "train.schedule")
+    t["optimizer"] = _with_defaults(host, "optimizer", train.get("optimizer", TRAIN_KEYS["optimizer"][1]),
+                                    "train.optimizer", positional=1)
+    t["schedule"] = _with_defaults(host, "schedule", train.get("schedule", "none"), "train.schedule",
+                                   positional=1, provided=SCHEDULE_PROVIDED)
     t["defense"] = validate_defense(train.get("defense", "standard"), "train.defense", host)
     t["val_attack"] = (validate_attack(train["val_attack"], "train.val_attack", host)
                        if train.get("val_attack") else None)
@@ -339,5 +403,7 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
         spec = _component(item, f"report.analyses[{i}]")
         analyses.append({"name": spec["name"], **_check_component(host, "analysis", spec, f"report.analyses[{i}]")})
     out["report"] = {"analyses": analyses}
-
+    _check_early_stopping(out)
+    # last: a typo anywhere is reported before missing files (which may not be downloaded)
+    check_data_available(out["data"], host)
     return Recipe(out, source)

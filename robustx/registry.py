@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .errors import DuplicateNameError, PluginError, UnknownNameError, did_you_mean
@@ -30,7 +30,7 @@ class Entry:
     version: str | None = None
     aliases: tuple[str, ...] = ()
     description: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    conflict: str | None = None  # why this name is refused (two plugins registered it)
 
     @property
     def pattern(self) -> tuple[str, str] | None:
@@ -61,9 +61,14 @@ class Registry:
         self._entries: dict[str, Entry] = {}
         self._aliases: dict[str, str] = {}
         self._conflicts: dict[str, str] = {}
+        self._refused: list[Entry] = []  # newcomers whose name was already taken
 
-    def record_conflict(self, name: str, plugin: str, message: str) -> None:
-        """Remember a rejected duplicate, so using the name fails loudly instead of picking one."""
+    def record_conflict(self, name: str, message: str) -> None:
+        """Remember a rejected duplicate, so using the name fails loudly instead of picking one.
+
+        Neither registration is used: picking the first would depend on plugin load order, and
+        disabling either plugin is then the user's explicit choice.
+        """
         self._conflicts[name] = message
 
     def register(
@@ -84,10 +89,13 @@ class Registry:
         for key in (name, *entry.aliases):
             owner = self._owner_of(key)
             if owner is not None:
-                raise DuplicateNameError(
-                    f"{self.kind} '{key}' is registered by both plugin '{owner.plugin}' and plugin '{plugin}'; "
-                    f"disable one with ROBUSTX_DISABLE_PLUGINS={plugin}"
-                )
+                self._refused.append(entry)
+                message = (f"plugin '{plugin}' registers {self.kind} '{key}', already registered by plugin "
+                           f"'{owner.plugin}'; '{key}' is refused while both claim it (if '{plugin}' was not "
+                           f"meant to replace it, disable the newcomer: ROBUSTX_DISABLE_PLUGINS={plugin})")
+                for claimed in {key, name}:
+                    self.record_conflict(claimed, message)
+                raise DuplicateNameError(message)
         self._entries[name] = entry
         for alias in entry.aliases:
             self._aliases[alias] = name
@@ -131,7 +139,11 @@ class Registry:
         return sorted(self._entries)
 
     def entries(self, glob: str | None = None) -> list[Entry]:
-        found = [self._entries[n] for n in self.names()]
+        """Registered entries by name; a refused name lists every plugin that claims it, marked."""
+        found = []
+        for entry in sorted([*self._entries.values(), *self._refused], key=lambda e: e.name):
+            clash = next((self._conflicts[k] for k in (entry.name, *entry.aliases) if k in self._conflicts), None)
+            found.append(replace(entry, conflict=clash) if clash else entry)
         if glob:
             found = [e for e in found if fnmatch.fnmatch(e.name, glob) or any(fnmatch.fnmatch(a, glob) for a in e.aliases)]
         return found

@@ -1,8 +1,14 @@
-"""results.json / results.md and the terminal table."""
+"""results.json / results.md and the terminal table, per threat model.
+
+Schema 2 (robustx.engine.evaluate) groups robust accuracy per threat model; schema-1 results
+(older run directories, one ``worst_case_accuracy`` over every attack) still render, labelled as such.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+from .audit import report as audit_report
 
 
 def _fmt_params(params: dict[str, Any]) -> str:
@@ -12,18 +18,58 @@ def _fmt_params(params: dict[str, Any]) -> str:
     return ", ".join(f"{k}={fmt(v)}" for k, v in params.items()) or "-"
 
 
-def table_rows(results: dict[str, Any]) -> list[tuple[str, str, str, str, str]]:
+def fmt_eps(eps: float) -> str:
+    """0.1 -> '0.1'; 8/255 -> '8/255' (budgets are usually written that way)."""
+    k = eps * 255
+    if eps > 0 and abs(k - round(k)) < 1e-6 and abs(eps - round(eps, 3)) > 1e-9:
+        return f"{round(k)}/255"
+    return f"{eps:.4g}"
+
+
+def row_threat(row: dict[str, Any]) -> str:
+    """The row's threat model label; schema-1 rows are derived from their norm/eps."""
+    if row["name"] == "clean":
+        return "-"
+    if row.get("minimum_norm") or (row.get("threat_model") is None and row.get("norm") and row.get("eps") is None):
+        return f"{row['norm']} minimum norm"
+    if row.get("norm") and row.get("eps") is not None:
+        return f"{row['norm']} {fmt_eps(row['eps'])}"
+    return row.get("threat_model") or "unspecified"
+
+
+def threat_lines(results: dict[str, Any]) -> list[str]:
+    """'Linf 0.1: 82.2% (worst of FGSM, PGD-20, AutoAttack)', 'L2 minimum norm: median 0.61 (...)' ..."""
+    if results.get("schema_version", 1) < 2:
+        return [f"worst case over all attacks (schema 1, mixes threat models): "
+                f"{100 * results['worst_case_accuracy']:.1f}%"]
+    lines = [f"{g['norm']} {fmt_eps(g['eps'])}: {100 * g['robust_accuracy']:.1f}% (worst of {', '.join(g['attacks'])})"
+             for g in results["threat_models"]]
+    for row in results["attacks"]:
+        if row.get("minimum_norm") and "success_rate" in row:
+            median = "not reached" if row.get("median_norm") is None else f"{row['median_norm']:.3g}"
+            lines.append(f"{row['norm']} minimum norm: median {median} ({row['label']}, success "
+                         f"{100 * row['success_rate']:.1f}% of correctly classified)")
+    if results.get("unspecified"):
+        lines.append(f"unspecified: {', '.join(results['unspecified'])} (no declared threat model: "
+                     "left out of every worst case)")
+    headline = results.get("worst_case_threat_model")
+    if headline:
+        lines.append(f"worst_case_accuracy = the {headline['norm']} {fmt_eps(headline['eps'])} group "
+                     "(threat model of the first bounded attack listed)")
+    return lines
+
+
+def table_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     rows = []
     for row in results["attacks"]:
         extra = f" (EOT {row['eot_samples']})" if row.get("eot_samples") else ""
-        rows.append((row["name"] + extra, _fmt_params(row["params"]), f"{100 * row['robust_accuracy']:.2f}",
-                     str(row["n"]), f"{row['seconds']:.1f}"))
-    rows.append(("worst case (per example)", "all of the above", f"{100 * results['worst_case_accuracy']:.2f}",
-                 str(results["n"]), ""))
+        extra += " (saved)" if row.get("reused") else ""
+        rows.append(((row.get("label") or row["name"]) + extra, row_threat(row), _fmt_params(row["params"]),
+                     f"{100 * row['robust_accuracy']:.2f}", str(row["n"]), f"{row['seconds']:.1f}"))
     return rows
 
 
-HEADER = ("attack", "params", "accuracy %", "n", "seconds")
+HEADER = ("attack", "threat model", "params", "accuracy %", "n", "seconds")
 
 
 def markdown(results: dict[str, Any], title: str) -> str:
@@ -31,8 +77,13 @@ def markdown(results: dict[str, Any], title: str) -> str:
     if results.get("stochastic"):
         lines += [f"The model is randomized: attacks used EOT with {results['eot_samples']} samples and "
                   f"accuracies are means over {results['n_predictions']} stochastic predictions.", ""]
-    lines += ["| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
+    lines += ["## Robust accuracy per threat model", ""] + [f"- {line}" for line in threat_lines(results)] + [""]
+    lines += ["## Attacks", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(r) + " |" for r in table_rows(results)]
+    banner = audit_report.banner(results)
+    if banner:  # a failed audit shows right under the title, before any number
+        lines[1:1] = ["", f"> **{banner}**"]
+    lines += audit_report.markdown(results)
     return "\n".join(lines) + "\n"
 
 
@@ -41,7 +92,13 @@ def terminal_table(results: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(HEADER))]
     out = []
     for i, r in enumerate(rows):
-        out.append("  ".join(c.ljust(w) if j < 2 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
+        out.append("  ".join(c.ljust(w) if j < 3 else c.rjust(w) for j, (c, w) in enumerate(zip(r, widths))))
         if i == 0:
             out.append("  ".join("-" * w for w in widths))
-    return "\n".join(out)
+    banner = audit_report.banner(results)
+    return "\n".join(out + [""] + threat_lines(results) + audit_report.lines(results) + ([banner] if banner else []))
+
+
+def threat_summary(results: dict[str, Any]) -> str:
+    """One cell for studies' table.md: every threat model on one line, separated by '; '."""
+    return "; ".join(line for line in threat_lines(results) if not line.startswith("worst_case_accuracy ="))

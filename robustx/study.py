@@ -97,13 +97,15 @@ def _columns(results: list[dict[str, Any]]) -> list[str]:
 
 def combined_table(study: Study, results: dict[str, dict[str, Any]]) -> str:
     """Markdown: rows = variants, columns = attacks; 'ours (paper)' where the paper has a number."""
+    from .results import threat_summary
+
     done = [results[name] for name, _ in study.rows if name in results]
     columns = _columns(done) if done else []
     paper_rows = study.paper.get("rows") or {}
     lines = [f"# {study.name}", "", study.description, ""]
     if study.paper.get("source"):
         lines += [f"Paper: {study.paper['source']}. Cells read `robustx (paper)`, accuracy in %.", ""]
-    lines += ["| model | " + " | ".join(columns) + " | worst case |", "|---|" + "---|" * (len(columns) + 1)]
+    lines += ["| model | " + " | ".join(columns) + " | per threat model |", "|---|" + "---|" * (len(columns) + 1)]
     for name, _ in study.rows:
         res = results.get(name)
         paper = paper_rows.get(name, {})
@@ -114,17 +116,51 @@ def combined_table(study: Study, results: dict[str, dict[str, Any]]) -> str:
             if col in paper and paper[col] is not None:
                 text += f" ({paper[col]})"
             cells.append(text)
-        worst = f"{100 * res['worst_case_accuracy']:.1f}" if res else "not run"
+        worst = threat_summary(res) if res else "not run"
         lines.append(f"| {name} | " + " | ".join(cells) + f" | {worst} |")
     if study.paper.get("note"):
         lines += ["", str(study.paper["note"])]
     return "\n".join(lines) + "\n"
 
 
-def run_study(study: Study, study_dir: Path, *, resume: bool, run_one: Any, echo: Any) -> dict[str, Any]:
+def start_study(study: Study, raw: dict[str, Any], out: str | Path, options: Any, host: PluginHost,
+                source: str | None) -> dict[str, Any]:
+    """A new study directory (marked, with the study as loaded in study.yaml), then every row."""
+    import yaml
+
+    from .engine.checkpoint import write_text_atomic
+    from .runner.directory import create_run_dir, mark
+
+    study_dir = create_run_dir(out, study.name)
+    mark(study_dir, kind="study", recipe=study.name, source=source)
+    write_text_atomic(study_dir / "study.yaml", yaml.safe_dump(raw, sort_keys=False))
+    return run_study(study, study_dir, resume=False, options=options, host=host)
+
+
+def resume_study(study_dir: Path, overrides: list[str] | tuple[str, ...], options: Any,
+                 host: PluginHost) -> dict[str, Any]:
+    """Finished rows are skipped, interrupted rows continue; ``overrides`` apply to rows that start now.
+
+    study.yaml is read, never rewritten; every row records its own recipe.yaml.
+    """
+    from .recipe import apply_overrides, parse_yaml
+    from .runner.directory import remove_leftovers
+
+    remove_leftovers(study_dir)
+    saved = study_dir / "study.yaml"
+    if not saved.is_file():
+        raise RecipeError(f"--resume {study_dir}: its study.yaml is missing; start a new study instead")
+    raw = apply_overrides(parse_yaml(saved.read_text(encoding="utf-8"), str(saved)), overrides)
+    return run_study(expand(raw, str(saved), host), study_dir, resume=True, options=options, host=host)
+
+
+def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host: PluginHost) -> dict[str, Any]:
     """Run every row (skipping finished ones when resuming); write study.json and table.md."""
     from .engine.checkpoint import write_text_atomic
+    from .runner.directory import CHECKPOINT, MARKER
+    from .runner.launch import continue_run, start_run
 
+    echo = options.echo or (lambda _msg: None)
     results: dict[str, dict[str, Any]] = {}
     for name, recipe in study.rows:
         row_dir = study_dir / slug(name)
@@ -134,8 +170,11 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, run_one: Any, echo
             echo(f"[{name}] already finished, skipped")
             continue
         echo(f"[{name}] running in {row_dir}")
-        row_dir.mkdir(parents=True, exist_ok=True)
-        results[name] = run_one(recipe, row_dir, resume and (row_dir / "checkpoints" / "last.safetensors").is_file())
+        if resume and (row_dir / CHECKPOINT).is_file() and (row_dir / MARKER).is_file():
+            results[name] = continue_run(row_dir, options, host)
+        else:
+            row_dir.mkdir(parents=True, exist_ok=True)
+            results[name] = start_run(recipe, row_dir, options, host, source=None)
         summary = {"study": study.name, "rows": [{"name": n, "run_dir": str(study_dir / slug(n)),
                                                    "results": results.get(n)} for n, _ in study.rows],
                    "paper": study.paper}

@@ -7,6 +7,9 @@ import os
 import pytest
 
 os.environ.setdefault("ROBUSTX_NO_PROGRESS", "1")
+# never the network: datasets download on first use, so a test with missing data must fail, not fetch
+# (tests/test_download.py lifts this for its local 127.0.0.1 server)
+os.environ.setdefault("ROBUSTX_OFFLINE", "1")
 
 
 def pytest_configure(config) -> None:

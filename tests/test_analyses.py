@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import subprocess
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import pytest
+from tiny_run import tiny_run
 
 from robustx.hookspecs import hookimpl
 from robustx.params import Range, validate_params
@@ -18,48 +20,30 @@ from robustx.plugins import PluginHost
 torch = pytest.importorskip("torch")
 
 
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory):
+    """A real run directory written by the pipeline (tests/tiny_run.py), shared by the session."""
+    return tiny_run(tmp_path_factory)
 
 
-# -- a PGD attack for registries that lack one (the attack plugins are built in parallel) -----
-def _test_pgd(model, *, eps: Annotated[float, Range(ge=0)] = 0.1, alpha: Annotated[float, Range(gt=0)] = 0.01,
-              steps: Annotated[int, Range(ge=1)] = 10):
-    import torchattacks
-
-    return torchattacks.PGD(model, eps=eps, alpha=alpha, steps=steps, random_start=True)
-
-
-class _PgdPlugin:
-    @hookimpl
-    def robustx_register_attacks(self, register):
-        register("pgd", _test_pgd)
-
-
-def attack_host() -> PluginHost:
-    """The real plugins, plus a PGD for the curve tests if no plugin provides 'pgd' yet."""
-    host = PluginHost()
-    if "pgd" not in host.registry("attack"):
-        host.register_plugin(_PgdPlugin(), "test_pgd")
-    return host
+@pytest.fixture(scope="session")
+def attack_registry():
+    return PluginHost().registry("attack")
 
 
 @pytest.fixture
-def attack_registry():
-    return attack_host().registry("attack")
+def run_copy(run_dir, tmp_path):
+    """A private copy of the shared run, for commands that write into RUN_DIR/analysis."""
+    import shutil
+
+    return Path(shutil.copytree(run_dir, tmp_path / run_dir.name))
 
 
-@pytest.fixture(scope="module")
-def run_dir(tmp_path_factory, tiny_model, digits_tensors):
-    from robustx_analyses.testing import write_fake_run
+def _report_input(run_dir, name=None, **changes):
+    from robustx_analyses.report_input import load_report_input
 
-    _, _, xt, yt = digits_tensors
-    return write_fake_run(tmp_path_factory.mktemp("runs") / "natural", tiny_model, xt, yt, robust_accuracy=0.2)
-
-
-def _report_input(run_dir, model, digits_tensors, name=None):
-    from robustx_analyses.rundir import ReportInput
-
-    _, _, xt, yt = digits_tensors
-    return ReportInput.from_files(run_dir, model=model, name=name, eval_data=lambda n: (xt[:n], yt[:n]))
+    inp = load_report_input(run_dir)
+    return dataclasses.replace(inp, name=name or inp.name, **changes)
 
 
 # -- margin ---------------------------------------------------------------------------------
@@ -282,12 +266,31 @@ def test_robustness_curve_rejects_bad_attack_params(tiny_model, sample_batch, at
 
 
 # -- run directories, registry, report ------------------------------------------------------
-def test_run_dir_files_are_read(run_dir, tiny_model, digits_tensors):
-    inp = _report_input(run_dir, tiny_model, digits_tensors)
-    assert len(inp.metrics) == 3 and len(inp.tracked_probs) == 4
+def test_report_input_reads_the_real_run_through_rundir(run_dir):
+    from robustx.rundir import load_run
+    from robustx_analyses.report_input import ReportInput
+
+    run = load_run(run_dir)
+    inp = ReportInput.from_run(run)
+    assert inp.host is run.host and inp.path == run_dir and inp.name == run_dir.name
+    assert [m["epoch"] for m in inp.metrics] == [1, 2, 3] and [p["epoch"] for p in inp.tracked_probs] == [0, 1, 2, 3]
     assert inp.tracked_x.shape == (10, 1, 8, 8) and inp.tracked_y.dtype == torch.long
-    assert inp.default_eps() == pytest.approx(0.1)
-    assert inp.recipe["model"]["name"] == "tiny"
+    assert inp.default_eps() == pytest.approx(0.1) and inp.recipe["model"]["name"] == "small_cnn"
+    assert inp.class_names == [str(k) for k in range(10)]
+    # the loaded model is the saved best epoch: its probabilities are the ones tracked after that epoch
+    best = inp.results["best_epoch"]
+    with torch.no_grad():
+        probs = inp.model(inp.tracked_x).softmax(1)
+    torch.testing.assert_close(probs, torch.tensor(inp.tracked_probs[best]["probs"]), atol=1e-4, rtol=0)
+    x, y = inp.sample(5, "test")
+    assert x.shape == (5, 1, 8, 8) and torch.equal(x[:5], inp.tracked_x[:5]) and torch.equal(y, inp.tracked_y[:5])
+
+
+def test_test_helpers_are_not_installed():
+    import importlib.util
+
+    assert importlib.util.find_spec("robustx_analyses.testing") is None
+    assert importlib.util.find_spec("robustx_analyses.rundir") is None  # runs are read by robustx.rundir only
 
 
 FAST_PARAMS = {
@@ -310,17 +313,14 @@ def test_every_analysis_is_registered():
 
 
 @pytest.mark.parametrize("name", ANALYSIS_NAMES)
-def test_analysis_runs_through_the_registry(name, run_dir, tiny_model, digits_tensors, tmp_path, monkeypatch):
-    """Every registered analysis: recipe-style params validate, it runs on a context, writes what it says."""
-    import robustx.plugins
-    from robustx_analyses.context import AnalysisContext
+def test_analysis_runs_through_the_registry(name, run_dir, tmp_path):
+    """Every registered analysis: recipe-style params validate, it runs on the core's context, writes what it says."""
+    from robustx.rundir import AnalysisContext, load_run
 
-    monkeypatch.setattr(robustx.plugins, "_host", attack_host())  # curves find 'pgd' in the registry
     entry = PluginHost().registry("analysis").get(name)
     params = validate_params(entry.factory, FAST_PARAMS.get(name, {}), f"report.analyses.{name}")
     analysis = entry.factory(**params)
-    context = AnalysisContext(run_dir, run=_report_input(run_dir, tiny_model, digits_tensors), out_dir=tmp_path)
-    summary = analysis(context)
+    summary = analysis(AnalysisContext(run_dir, run=load_run(run_dir), out_dir=tmp_path))
     assert isinstance(summary, dict) and summary
     json.dumps(summary, default=str)
     written = summary["files"]
@@ -334,15 +334,41 @@ def test_analysis_runs_through_the_registry(name, run_dir, tiny_model, digits_te
             assert image.info.get("dpi", (0,))[0] == pytest.approx(300, abs=1)
 
 
-def test_report_html_is_self_contained(run_dir, tiny_model, digits_tensors, tmp_path, attack_registry):
+def _test_pgd(model, *, eps: Annotated[float, Range(ge=0)] = 0.1, steps: Annotated[int, Range(ge=1)] = 10):
+    import torchattacks
+
+    return torchattacks.PGD(model, eps=eps, alpha=2.5 * eps / steps, steps=steps, random_start=True)
+
+
+class _HostOnlyAttack:
+    @hookimpl
+    def robustx_register_attacks(self, register):
+        register("pgd_only_here", _test_pgd)
+
+
+def test_analyses_use_the_runs_plugin_host(run_dir, tmp_path):
+    """Attacks come from the host the run was loaded with, not from the process-wide one."""
+    from robustx.errors import UnknownNameError
+    from robustx.rundir import AnalysisContext, load_run
+    from robustx_analyses.analyses import robustness_curve
+
+    host = PluginHost()
+    host.register_plugin(_HostOnlyAttack(), "host_only")
+    analysis = robustness_curve(attacks=[{"name": "pgd_only_here", "steps": 2}], n=8, eps=[0.0, 0.1], max_eps=0.1)
+    summary = analysis(AnalysisContext(run_dir, run=load_run(run_dir, host=host), out_dir=tmp_path))
+    assert summary["curves"]["pgd_only_here"]["eps"] == [0.0, 0.1]
+    with pytest.raises(UnknownNameError):
+        analysis(AnalysisContext(run_dir, run=load_run(run_dir), out_dir=tmp_path / "global"))
+
+
+def test_report_html_is_self_contained(run_dir, tmp_path):
     from plotly.offline import get_plotlyjs_version
 
     from robustx_analyses.report import ReportOptions, build_report
 
-    inputs = [_report_input(run_dir, tiny_model, digits_tensors),
-              _report_input(run_dir, tiny_model, digits_tensors, name="again")]
+    inputs = [_report_input(run_dir), _report_input(run_dir, name="again")]
     options = ReportOptions(grid=7, surface_images=2, steps=2, curve_n=16, indicator_n=4,
-                            curve_attacks=[{"name": "pgd", "steps": 2}], attack_registry=attack_registry)
+                            curve_attacks=[{"name": "pgd", "steps": 2}])
     summary = build_report(inputs, tmp_path / "report.html", options)
     page = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert summary["bytes"] == len(page.encode("utf-8"))
@@ -350,7 +376,7 @@ def test_report_html_is_self_contained(run_dir, tiny_model, digits_tensors, tmp_
     assert not re.search(r"""<(link|img|iframe)[^>]*\b(href|src)\s*=\s*["']?https?:""", page, re.I)
     assert f"v{get_plotlyjs_version()}" in page[:20000] or get_plotlyjs_version() in page  # plotly.js inline
     data = json.loads(re.search(r'id="robustx-data">(.*?)</script>', page, re.S).group(1))
-    assert [r["summary"]["name"] for r in data["runs"]] == ["natural", "again"]
+    assert [r["summary"]["name"] for r in data["runs"]] == [run_dir.name, "again"]
     run = data["runs"][0]
     assert len(run["stepthrough"]["adv"]) == 10 and len(run["stepthrough"]["adv"][0]) == 3  # steps 0..2
     assert len(run["surfaces"]["planes"]["ce"]) == 2 and len(run["surfaces"]["a"]) == 7
@@ -358,29 +384,122 @@ def test_report_html_is_self_contained(run_dir, tiny_model, digits_tensors, tmp_
     assert all(t.startswith("data:image/png;base64,") for t in data["images"]["thumbs"])
 
 
-def test_report_command_writes_html(run_dir, tiny_model, digits_tensors, tmp_path, monkeypatch):
+# -- results per threat model (schema 2), schema 1, the audit banner ---------------------------
+SCHEMA2 = {
+    "schema_version": 2, "clean_accuracy": 0.9,
+    "threat_models": [
+        {"norm": "Linf", "eps": 8 / 255, "robust_accuracy": 0.5, "attacks": ["fgsm", "pgd"]},
+        {"norm": "L2", "eps": 0.5, "robust_accuracy": 0.7, "attacks": ["pgd_l2"]},
+        {"norm": "L2", "minimum_norm": True, "median_norm": 0.61, "success_rate": 0.9, "attacks": ["cw"]},
+    ],
+    "attacks": [{"name": "fgsm", "params": {"eps": 8 / 255}, "robust_accuracy": 0.6, "n": 10}],
+    "audit": [{"check": "convergence", "status": "fail", "evidence": "PGD-40 is 3.0 points below PGD-20",
+               "advice": "report 47.0%"},
+              {"check": "single_step", "status": "pass", "evidence": {"fgsm": 0.6, "pgd": 0.5}, "advice": None}],
+}
+SCHEMA1 = {"clean_accuracy": 0.95, "worst_case_accuracy": 0.3,
+           "attacks": [{"name": "pgd", "params": {"eps": 0.1}, "robust_accuracy": 0.3, "n": 10}]}
+
+
+def test_threat_model_rows_and_headline():
+    from robustx_analyses.results_view import SCHEMA1_LABEL, audit_summary, headline, threat_rows
+
+    rows = threat_rows(SCHEMA2)
+    assert [(r["label"], r["text"], r["attacks"]) for r in rows] == [
+        ("Linf 8/255", "50.0%", "fgsm, pgd"), ("L2 0.5", "70.0%", "pgd_l2"),
+        ("L2 minimum norm", "median 0.61, success 90.0%", "cw")]
+    assert headline(SCHEMA2) == (0.5, "Linf 8/255")
+    assert headline(SCHEMA2, ["L2", 0.5]) == (0.7, "L2 0.5")
+    assert headline(SCHEMA1) == (0.3, SCHEMA1_LABEL) and threat_rows(SCHEMA1) == []
+    assert headline(SCHEMA1, ["Linf", 8 / 255]) == (None, None)  # never mixed with a threat model
+    audit = audit_summary(SCHEMA2)
+    assert [c["check"] for c in audit["failed"]] == ["convergence"] and audit_summary(SCHEMA1) is None
+    assert json.loads(audit["checks"][1]["evidence"]) == {"fgsm": 0.6, "pgd": 0.5}
+
+
+def test_tradeoff_compares_one_threat_model_across_runs():
+    from robustx_analyses.curves import tradeoff_points
+
+    other = {**SCHEMA2, "threat_models": [{"norm": "L2", "eps": 0.5, "robust_accuracy": 0.2, "attacks": ["x"]},
+                                          {"norm": "Linf", "eps": 8 / 255, "robust_accuracy": 0.4, "attacks": ["y"]}]}
+    points = tradeoff_points([("a", SCHEMA2, []), ("b", other, []), ("old", SCHEMA1, [])])
+    assert [(p["robust_accuracy"], p["threat_model"]) for p in points] == [
+        (0.5, "Linf 8/255"), (0.4, "Linf 8/255"), (None, None)]
+    assert tradeoff_points([("old", SCHEMA1, [])])[0]["robust_accuracy"] == 0.3  # schema 1 still loads
+
+
+def test_report_payload_has_threat_models_and_audit(run_dir):
+    from robustx_analyses.report_data import ReportOptions, collect
+
+    inputs = [_report_input(run_dir, name="v2", model=None, results=SCHEMA2),
+              _report_input(run_dir, name="v1", model=None, results=SCHEMA1)]
+    payload = collect(inputs, ReportOptions())
+    v2, v1 = (r["summary"] for r in payload["runs"])
+    assert [t["label"] for t in v2["threat_models"]] == ["Linf 8/255", "L2 0.5", "L2 minimum norm"]
+    assert v2["audit"]["failed"][0]["check"] == "convergence" and v1["audit"] is None
+    assert (v2["robust_accuracy"], v1["robust_accuracy"]) == (0.5, None)  # v1 has no Linf 8/255 result
+    assert [p["threat_model"] for p in payload["tradeoff"]] == ["Linf 8/255", None]
+
+
+# -- the command line -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cli():
     import click
+
+    group = click.Group("robustx")
+    PluginHost().call_hook("robustx_register_commands", cli=group)
+    assert {"report", "analyze"} <= set(group.commands)
+    return group
+
+
+def test_report_command_writes_html(cli, run_copy, tmp_path):
     from click.testing import CliRunner
 
-    import robustx_analyses.rundir as rundir
-
-    monkeypatch.setattr(rundir, "load_report_input",
-                        lambda path, device="cpu": _report_input(path, tiny_model, digits_tensors))
-    cli = click.Group("robustx")
-    PluginHost().pm.hook.robustx_register_commands(cli=cli)
-    assert {"report", "analyze"} <= set(cli.commands)
     out = tmp_path / "r.html"
-    result = CliRunner().invoke(cli, ["report", str(run_dir), "--out", str(out), "--grid", "5", "--steps", "2",
-                                      "--curve-n", "8", "--indicator-n", "4", "--eps", "8/255"])
+    result = CliRunner().invoke(cli, ["report", str(run_copy), "--out", str(out), "--grid", "5", "--steps", "2",
+                                      "--surface-images", "2", "--curve-n", "8", "--indicator-n", "4",
+                                      "--eps", "8/255", "--curve-attack", "fgsm"])
     assert result.exit_code == 0, result.output
     assert out.exists() and "wrote" in result.output
-    bad = CliRunner().invoke(cli, ["report", str(run_dir), "--eps", "8/0"])
+    data = json.loads(re.search(r'id="robustx-data">(.*?)</script>', out.read_text(), re.S).group(1))
+    assert data["eps"] == 8 / 255 and [c["attack"] for c in data["runs"][0]["curves"]] == ["fgsm"]
+    bad = CliRunner().invoke(cli, ["report", str(run_copy), "--eps", "8/0"])
     assert bad.exit_code == 2 and "divides by zero" in bad.output
+
+
+def test_analyze_options_come_from_the_factories(cli):
+    import inspect
+
+    from click.testing import CliRunner
+
+    from robustx_analyses.analyses import FACTORIES
+    from robustx_analyses.commands import ANALYZE, SINGULAR
+
+    for command, analysis in ANALYZE.items():
+        flags = {o for p in cli.commands["analyze"].commands[command].params for o in p.opts}
+        for name in inspect.signature(FACTORIES[analysis]).parameters:
+            assert "--" + SINGULAR.get(name, name).replace("_", "-") in flags, (command, name)
+    shown = CliRunner().invoke(cli, ["analyze", "surface", "--help"]).output
+    assert "[random|ce|ll|cw]" in shown and "INTEGER 3..401" in shown and "--clip / --no-clip" in shown
+
+
+def test_analyze_command_checks_values_like_a_recipe(cli, run_copy):
+    from click.testing import CliRunner
+
+    typo = CliRunner().invoke(cli, ["analyze", "surface", str(run_copy), "--direction", "cee"])
+    assert typo.exit_code == 2 and "--direction: 'cee' is not one of" in typo.output and "'ce'" in typo.output
+    small = CliRunner().invoke(cli, ["analyze", "surface", str(run_copy), "--grid", "2"])
+    assert small.exit_code == 2 and "must be >= 3" in small.output
+    ok = CliRunner().invoke(cli, ["analyze", "curve", str(run_copy), "--attack", "pgd steps=2", "--n", "8",
+                                  "--eps", "0", "--eps", "8/255", "--max-eps", "8/255"])
+    assert ok.exit_code == 0, ok.output
+    curve = json.loads((run_copy / "analysis" / "robustness_curve.json").read_text())
+    assert curve[0]["attack"] == "pgd" and curve[0]["params"] == {"steps": 2} and curve[0]["eps"] == [0.0, 8 / 255]
 
 
 def test_missing_run_dir_is_a_clean_error(tmp_path):
     from robustx.errors import RobustxError
-    from robustx_analyses.rundir import ReportInput, load_report_input
+    from robustx_analyses.report_input import ReportInput, load_report_input
 
     with pytest.raises(RobustxError, match="does not exist"):
         load_report_input(tmp_path / "nope")
@@ -390,7 +509,7 @@ def test_missing_run_dir_is_a_clean_error(tmp_path):
 
 def test_plugin_and_command_modules_are_import_light():
     code = ("import sys, robustx_analyses, robustx_analyses.analyses, robustx_analyses.commands, "
-            "robustx_analyses.context, robustx_analyses.rundir\n"
+            "robustx_analyses.context, robustx_analyses.report_input, robustx_analyses.results_view\n"
             "heavy = [m for m in ('torch', 'numpy', 'matplotlib', 'plotly', 'torchattacks', 'art', 'timm', 'sklearn')"
             " if m in sys.modules]\n"
             "assert not heavy, heavy")

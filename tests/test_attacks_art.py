@@ -21,7 +21,8 @@ def check(name: str, params: dict) -> dict:
 
 
 def test_registers_the_art_names() -> None:
-    expected = {"art:pgd", "art:fgsm", "art:cw", "art:square", "art:hopskipjump", "art:boundary", "art:deepfool"}
+    expected = {"art:pgd", "art:fgsm", "art:cw", "art:square", "art:hopskipjump", "art:boundary", "art:deepfool",
+                "cw"}
     assert {e.name for e in REGISTRY if e.plugin == "art"} == expected
 
 
@@ -142,3 +143,20 @@ def test_plugin_import_does_not_load_heavy_libraries() -> None:
     code = ("import sys, robustx_art; heavy = {'torch', 'art', 'numpy'} & set(sys.modules); "
             "assert not heavy, heavy")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cw_binary_search_shrinks_the_perturbations(tiny_model, sample_batch) -> None:
+    """``cw`` is C&W-L2 with ART's binary search over c: more search rounds keep, per example, the smallest
+    successful perturbation, so norms only shrink (and successes stay) compared to one large constant."""
+    import torch
+
+    x, y = sample_batch
+    one = REGISTRY.create("cw", tiny_model, c=10.0, steps=10, binary_search_steps=1)(x, y)
+    searched = REGISTRY.create("cw", tiny_model, c=10.0, steps=10, binary_search_steps=4)(x, y)
+    with torch.no_grad():
+        fooled_one = tiny_model(one).argmax(1) != y
+        fooled = tiny_model(searched).argmax(1) != y
+    assert fooled_one.float().mean() > 0.5 and bool((fooled >= fooled_one).all())
+    norm_one = (one - x).flatten(1).norm(dim=1)[fooled_one]
+    norm_searched = (searched - x).flatten(1).norm(dim=1)[fooled_one]
+    assert bool((norm_searched <= norm_one + 1e-5).all()) and int((norm_searched < norm_one - 1e-2).sum()) >= 5

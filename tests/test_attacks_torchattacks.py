@@ -21,7 +21,7 @@ def check(name: str, params: dict) -> dict:
 
 
 def test_registers_the_bare_names_from_this_plugin() -> None:
-    expected = {"fgsm", "pgd", "pgd_l2", "bim", "cw", "mifgsm", "apgd", "square", "deepfool", "eotpgd",
+    expected = {"fgsm", "pgd", "pgd_l2", "bim", "cw_fixed_c", "fab", "mifgsm", "apgd", "square", "deepfool", "eotpgd",
                 "autoattack", "autoattack_rand"}
     assert {e.name for e in REGISTRY if e.plugin == "torchattacks"} == expected
     assert REGISTRY.get("pgd_linf").name == "pgd"
@@ -69,7 +69,7 @@ def test_pgd_matches_torchattacks_exactly(tiny_model, sample_batch) -> None:
 
 
 def test_budget_less_attacks_declare_none(tiny_model) -> None:
-    for name in ("cw", "deepfool"):
+    for name in ("cw_fixed_c", "deepfool", "fab"):
         attack = REGISTRY.create(name, tiny_model)
         assert (attack.norm, attack.eps) == (None, None)
     apgd = REGISTRY.create("apgd", tiny_model, norm="L2", eps=0.5)
@@ -120,7 +120,7 @@ def test_model_state_is_restored_even_when_the_attack_fails(sample_batch) -> Non
     model[2].eval()  # e.g. frozen batch-norm statistics during fine-tuning
     expected = [m.training for m in model.modules()]
     x, y = sample_batch
-    attack = REGISTRY.create("cw", model, steps=3)
+    attack = REGISTRY.create("cw_fixed_c", model, steps=3)
     attack(x, y)
     assert [m.training for m in model.modules()] == expected
     assert all(p.grad is None and p.requires_grad for p in model.parameters())

@@ -25,6 +25,7 @@ from data_writers import (
 from robustx.errors import DataError, ParamError
 from robustx.params import validate_params
 from robustx.plugins import PluginHost
+from robustx_datasets.sources import SOURCES
 
 REAL_MNIST = Path(os.environ.get("ROBUSTX_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 OUR_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "svhn")
@@ -311,7 +312,7 @@ def test_svhn_round_trips_and_maps_label_10_to_0(datasets, tmp_path):
 @pytest.mark.parametrize(
     ("name", "looked"),
     [
-        ("cifar10", ["{root}/cifar-10-batches-py/", "{root}/cifar-10-python.tar.gz", "CIFAR-10 python archive"]),
+        ("cifar10", ["{root}/cifar-10-batches-py/", "{root}/cifar-10-python.tar.gz"]),
         ("cifar100", ["{root}/cifar-100-python/", "{root}/cifar-100-python.tar.gz"]),
         ("mnist", ["{root}/MNIST/raw/", "{root}/mnist/", "{root}/", "t10k-labels-idx1-ubyte[.gz]"]),
         ("fashion_mnist", ["{root}/FashionMNIST/raw/", "{root}/fashion-mnist/",
@@ -329,15 +330,18 @@ def test_missing_data_is_one_line_naming_every_place_looked(datasets, tmp_path, 
     with pytest.raises(DataError) as info:
         build(datasets, name, tmp_path)
     message = str(info.value)
-    assert "\n" not in message and message.startswith(f"{name}: no data in {tmp_path}")
+    assert "\n" not in message and message.startswith(f"{name}: no data in data.root {tmp_path}/ (looked for ")
     for place in looked:
         assert place.format(root=tmp_path) in message
-    assert "data.root=DIR" in message and "data.download=true" in message
+    source = SOURCES[name]
+    for resource in source.files:  # what to put where by hand, with the published checksum
+        assert f"{resource.filename} (md5 {resource.digest})" in message
+    assert message.endswith(f" in {tmp_path / source.folder}/")
 
 
 def test_a_missing_root_gets_its_own_message(datasets, tmp_path):
     missing = tmp_path / "nowhere"
-    with pytest.raises(DataError, match=rf"^cifar10: data root {missing} does not exist; create it"):
+    with pytest.raises(DataError, match=rf"^cifar10: data.root {missing} does not exist and downloading is off"):
         build(datasets, "cifar10", missing)
     assert not missing.exists()
 
@@ -347,83 +351,6 @@ def test_a_partial_idx_folder_says_which_files_are_missing(datasets, tmp_path):
     (written.path / "t10k-labels-idx1-ubyte.gz").unlink()
     with pytest.raises(DataError, match=r"MNIST/raw/ lacks t10k-labels-idx1-ubyte\)"):
         build(datasets, "mnist", tmp_path)
-
-
-# -- download (mocked: tests never touch the network) ------------------------------------------------
-
-
-@pytest.fixture
-def torchvision_utils():
-    from robustx.compat.torchvision_ops import ensure_torchvision_importable
-
-    ensure_torchvision_importable()
-    import torchvision.datasets as tv_datasets
-    import torchvision.datasets.utils as tv_utils
-
-    return tv_datasets, tv_utils
-
-
-def test_download_fetches_the_cifar_archive_into_root(datasets, tmp_path, monkeypatch, torchvision_utils):
-    tv_datasets, tv_utils = torchvision_utils
-    calls = []
-
-    def fake_download_and_extract(url, download_root, filename=None, md5=None, **kwargs):
-        calls.append((url, download_root, filename, md5))
-        write_cifar10(download_root, n_train=5, n_test=2)  # what extracting the real archive leaves
-
-    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_download_and_extract)
-    root = tmp_path / "new-root"
-    bundle = build(datasets, "cifar10", root, download=True)
-    assert calls == [(tv_datasets.CIFAR10.url, str(root), "cifar-10-python.tar.gz", tv_datasets.CIFAR10.tgz_md5)]
-    assert calls[0][0] == "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
-    assert len(bundle.train) == 5
-    build(datasets, "cifar10", root, download=True)  # already there: no second download
-    assert len(calls) == 1
-
-
-def test_download_mnist_tries_the_next_mirror(datasets, tmp_path, monkeypatch, torchvision_utils):
-    tv_datasets, tv_utils = torchvision_utils
-    from urllib.error import URLError
-
-    calls = []
-
-    def fake_download_and_extract(url, download_root, filename=None, md5=None, **kwargs):
-        calls.append(url)
-        if url.startswith(tv_datasets.MNIST.mirrors[0]):
-            raise URLError("mirror down")
-        write_mnist_idx(download_root, n_train=4, n_test=2, layout="flat")
-
-    monkeypatch.setattr(tv_utils, "download_and_extract_archive", fake_download_and_extract)
-    bundle = build(datasets, "mnist", tmp_path, download=True)
-    assert len(bundle.train) == 4
-    assert (tmp_path / "MNIST" / "raw" / "train-images-idx3-ubyte.gz").is_file()
-    files = [name for name, _ in tv_datasets.MNIST.resources]
-    assert calls == [mirror + name for name in files for mirror in tv_datasets.MNIST.mirrors[:2]]
-
-
-def test_download_svhn_and_a_failed_download_is_one_line(datasets, tmp_path, monkeypatch, torchvision_utils):
-    tv_datasets, tv_utils = torchvision_utils
-    calls = []
-
-    def fake_download_url(url, root, filename=None, md5=None, **kwargs):
-        calls.append((url, root, filename))
-        write_svhn(root, n_train=3, n_test=2)
-
-    monkeypatch.setattr(tv_utils, "download_url", fake_download_url)
-    assert len(build(datasets, "svhn", tmp_path / "ok", download=True).test) == 2
-    assert [c[2] for c in calls] == ["train_32x32.mat", "test_32x32.mat"]
-    assert calls[0][0] == tv_datasets.SVHN.split_list["train"][0] and calls[0][1] == str(tmp_path / "ok")
-
-    def offline(*args, **kwargs):
-        raise OSError("[Errno -3] Temporary failure\nin name resolution")
-
-    monkeypatch.setattr(tv_utils, "download_and_extract_archive", offline)
-    with pytest.raises(DataError) as info:
-        build(datasets, "cifar100", tmp_path / "offline", download=True)
-    message = str(info.value)
-    assert "\n" not in message and message.startswith("cifar100: downloading https://")
-    assert "Temporary failure in name resolution" in message and "data.download=false" in message
-
 
 
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -441,3 +368,74 @@ def test_real_fashion_mnist_from_the_debian_package(tmp_path):
     header = b"\x00\x00\x08\x03" + (10000).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2
     digest = hashlib.md5(header + bundle.test.x.numpy().tobytes()).hexdigest()
     assert digest == "8181f5470baa50b63fa0f6fddb340f0a"
+
+
+def test_the_dataset_plugin_has_no_import_cycle():
+    """Every relative import, even lazy or TYPE_CHECKING ones, in the plugin's modules forms a DAG."""
+    import ast
+
+    import robustx_datasets
+
+    package = Path(robustx_datasets.__file__).parent
+    graph = {}
+    for path in package.glob("*.py"):
+        imported = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported |= {node.module} if node.module else {alias.name for alias in node.names}
+        graph[path.stem] = imported & {p.stem for p in package.glob("*.py")}
+    assert graph["download"] == {"sources"} and "download" in graph["locate"]
+
+    def visit(module, trail):
+        assert module not in trail, f"import cycle: {' -> '.join([*trail, module])}"
+        for dep in graph[module]:
+            visit(dep, [*trail, module])
+
+    for module in graph:
+        visit(module, [])
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist", "cifar10", "cifar100", "svhn"])
+def test_validation_with_downloading_off_reports_missing_files_then_accepts_them(name, tmp_path, monkeypatch):
+    import robustx_datasets.idx as idx
+
+    from robustx.data import check_data_available
+
+    monkeypatch.setitem(idx.SYSTEM_DIRS, "fashion_mnist", ())  # Debian's copy would count as present
+    spec = {"name": name, "root": str(tmp_path), "download": False}
+    host = PluginHost()
+    with pytest.raises(DataError) as info:
+        check_data_available(spec, host)
+    assert str(info.value).startswith(f"{name}: no data in data.root {tmp_path}/")
+    assert all(r.filename in str(info.value) for r in SOURCES[name].files)
+    writers = {"mnist": write_mnist_idx, "fashion_mnist": write_fashion_mnist, "cifar10": write_cifar10,
+               "cifar100": write_cifar100, "svhn": write_svhn}
+    writers[name](tmp_path, n_train=5, n_test=2)
+    check_data_available(spec, host)  # the files are there now: no error
+
+
+def test_the_data_root_is_data_root_else_robustx_data_else_the_cache(tmp_path, monkeypatch):
+    from robustx.data import downloads_allowed, resolve_data_root
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("ROBUSTX_DATA", raising=False)
+    assert resolve_data_root(None) == tmp_path / ".cache" / "robustx" / "data"
+    monkeypatch.setenv("ROBUSTX_DATA", "~/elsewhere")
+    assert resolve_data_root(None) == tmp_path / "elsewhere"
+    assert resolve_data_root("~/mine") == tmp_path / "mine"
+    assert not (tmp_path / "mine").exists()  # resolving creates nothing; downloading does
+    monkeypatch.setenv("ROBUSTX_OFFLINE", "1")
+    assert downloads_allowed(True) is False
+    monkeypatch.setenv("ROBUSTX_OFFLINE", "0")
+    assert downloads_allowed(True) is True and downloads_allowed(False) is False
+
+
+def test_no_shipped_recipe_hard_codes_the_data_root():
+    """A root in a recipe would hide $ROBUSTX_DATA (issue 12); the default decides."""
+    import yaml
+
+    recipes = sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*.yaml"))
+    assert len(recipes) > 10
+    for path in recipes:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert "root" not in (raw.get("data") or {}), f"{path.name} sets data.root"

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from helpers import ROOT, run_cli, write_distribution
+from helpers import ROOT, pip_install, run_cli, write_distribution
 from robustx.plugins import PluginHost
 
 BROKEN = """
@@ -26,6 +24,9 @@ def broken_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_broken_plugin_warns_once_and_rest_works(broken_site, capsys):
     host = PluginHost()
+    assert capsys.readouterr().err == ""  # nothing is imported before a hook is needed
+    host.registry("attack")
+    host.registry("dataset")
     err = capsys.readouterr().err
     assert err.count("plugin 'broken' failed to load") == 1
     assert "RuntimeError: this plugin is broken on purpose" in err
@@ -37,6 +38,7 @@ def test_broken_plugin_warns_once_and_rest_works(broken_site, capsys):
 def test_disable_env_blocks_a_plugin(broken_site, monkeypatch, capsys):
     monkeypatch.setenv("ROBUSTX_DISABLE_PLUGINS", "broken, datasets")
     host = PluginHost()
+    host.load_all()
     assert capsys.readouterr().err == ""
     assert host.plugins["broken"].status == "disabled"
     assert host.plugins["datasets"].status == "disabled"
@@ -55,11 +57,7 @@ def test_broken_plugin_does_not_take_the_cli_down(broken_site):
 @pytest.fixture(scope="module")
 def example_site(tmp_path_factory) -> Path:
     """pip-install the example plugin (a real build and install) into a private target folder."""
-    target = tmp_path_factory.mktemp("example-site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--target", str(target), str(ROOT / "examples" / "robustx-example-plugin")],
-                   check=True, capture_output=True, text=True)
-    return target
+    return pip_install(ROOT / "examples" / "robustx-example-plugin", tmp_path_factory.mktemp("example-site"))
 
 
 def test_example_plugin_is_discovered_with_version(example_site):
@@ -73,7 +71,7 @@ def test_example_plugin_is_discovered_with_version(example_site):
 
 def test_example_plugin_recipe_runs_end_to_end(example_site, tmp_path):
     log = tmp_path / "events.jsonl"
-    result = run_cli("recipe", "run", "example_noise", "train.epochs=1", "--out", str(tmp_path / "runs"),
+    result = run_cli("recipe", "run", "example_noise", "train.epochs=1", "evaluate.limit=64", "--out", str(tmp_path / "runs"),
                      "--quiet", env={"PYTHONPATH": str(example_site), "ROBUSTX_EXAMPLE_LOG": str(log)})
     assert result.returncode == 0, result.stderr
     assert "example:uniform_noise" in result.stdout

@@ -92,3 +92,41 @@ def test_hook_that_raises_only_warns(capsys):
     assert "only_a" in host.registry("attack")
     assert "plugin 'broken' failed in robustx_register_attacks (RuntimeError: boom)" in capsys.readouterr().err
     assert host.plugins["broken"].status == "failed"
+
+
+#: every registration hook by name (tests/test_hooks_documented.py checks that each hook is named in a test)
+REGISTRATION_HOOKS = [
+    ("robustx_register_attacks", "attack"),
+    ("robustx_register_defenses", "defense"),
+    ("robustx_register_transforms", "transform"),
+    ("robustx_register_architectures", "architecture"),
+    ("robustx_register_datasets", "dataset"),
+    ("robustx_register_recipes", "recipe"),
+    ("robustx_register_analyses", "analysis"),
+    ("robustx_register_optimizers", "optimizer"),
+    ("robustx_register_schedules", "schedule"),
+    ("robustx_register_augmentations", "augmentation"),
+]
+
+
+def test_every_registry_kind_has_its_hook_listed_here():
+    from robustx.plugins import KINDS
+
+    assert sorted(REGISTRATION_HOOKS) == sorted((hook, kind) for kind, hook in KINDS.items())
+
+
+@pytest.mark.parametrize(("hook", "kind"), REGISTRATION_HOOKS)
+def test_a_plugin_registers_through_each_hook(hook, kind):
+    """A third-party implementation of the hook fills exactly that kind's registry, with provenance."""
+
+    def implementation(register):
+        register(f"third:{kind}", factory, aliases=(f"third_{kind}",), description=f"a third-party {kind}")
+
+    plugin = type("Plugin", (), {hook: staticmethod(hookimpl(implementation))})
+    host = PluginHost(load_entry_points=False)
+    host.register_plugin(plugin, "third")
+    entry = host.registry(kind).get(f"third_{kind}")
+    assert (entry.name, entry.plugin, entry.kind) == (f"third:{kind}", "third", kind)
+    assert host.registry(kind).create(f"third:{kind}", "m") == ("made", "m", {})
+    others = [k for _, k in REGISTRATION_HOOKS if k != kind]
+    assert all(len(host.registry(k)) == 0 for k in others)

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tiny_run import tiny_run
 
 torch = pytest.importorskip("torch")
 CHROMIUM = os.environ.get("ROBUSTX_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -32,20 +33,31 @@ pytestmark = [
 
 
 
-@pytest.fixture(scope="module")
-def report_file(tmp_path_factory, tiny_model, digits_tensors):
-    """A two-run report (the tiny model twice, the second with shifted logits) of the fake run."""
-    from robustx_analyses.report import ReportOptions, build_report
-    from robustx_analyses.rundir import ReportInput
-    from robustx_analyses.testing import write_fake_run
+#: the second run's results as schema 2 with a failed audit (written against the documented shape)
+SCHEMA2 = {
+    "schema_version": 2, "clean_accuracy": 0.9,
+    "threat_models": [{"norm": "Linf", "eps": 8 / 255, "robust_accuracy": 0.5, "attacks": ["fgsm", "pgd"]},
+                      {"norm": "L2", "minimum_norm": True, "median_norm": 0.61, "success_rate": 0.9, "attacks": ["cw"]}],
+    "attacks": [],
+    "audit": [{"check": "convergence", "status": "fail", "evidence": "PGD-40 is 3.0 points below PGD-20",
+               "advice": "report the stronger number"}],
+}
 
-    _, _, xt, yt = digits_tensors
-    root = tmp_path_factory.mktemp("browser")
-    run = write_fake_run(root / "natural", tiny_model, xt, yt)
-    softer = torch.nn.Sequential(tiny_model, torch.nn.Hardtanh(-3.0, 3.0)).eval()
-    inputs = [ReportInput.from_files(run, model=m, name=n, eval_data=lambda k: (xt[:k], yt[:k]))
-              for m, n in ((tiny_model, "natural"), (softer, "clipped"))]
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory):
+    """A two-run report of the real tiny run: its own model, and the same model with clipped logits."""
+    import dataclasses
+
+    from robustx_analyses.report import ReportOptions, build_report
+    from robustx_analyses.report_input import load_report_input
+
+    natural = load_report_input(tiny_run(tmp_path_factory))
+    softer = torch.nn.Sequential(natural.model, torch.nn.Hardtanh(-3.0, 3.0)).eval()
+    inputs = [dataclasses.replace(natural, name="natural"),
+              dataclasses.replace(natural, name="clipped", model=softer, results=SCHEMA2)]
     options = ReportOptions(grid=15, surface_images=10, steps=4, curve_n=8, indicator_n=4, curve_attacks=[])
+    root = tmp_path_factory.mktemp("browser")
     build_report(inputs, root / "report.html", options)
     return root / "report.html"
 
@@ -73,6 +85,12 @@ def test_report_works_in_headless_chromium(report_file):
             page.goto(report_file.as_uri(), wait_until="load")
             page.wait_for_function("window.robustxReport !== undefined", timeout=30000)
             page.wait_for_selector("#surface-0 .main-svg", timeout=30000)
+
+            # the failed audit of the second run is a banner; its accuracies are shown per threat model
+            banner = page.text_content("#audit-banner")
+            assert "clipped: 1 check(s) failed" in banner and "convergence: PGD-40" in banner
+            table = page.text_content("#summary-table")
+            assert "Linf 8/255: 50.0% (worst of fgsm, pgd)" in table and "L2 minimum norm: median 0.61" in table
 
             # hovering the training curves (epochs 1..3) in the middle selects epoch 2 for the bars
             assert page.text_content("#epoch-label").startswith("epoch 3 /")

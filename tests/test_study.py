@@ -43,7 +43,7 @@ def test_study_runs_every_row_and_writes_one_table(study_file, tmp_path):
     res = robustx.run_recipe(str(study_file), out=str(tmp_path / "runs"))
     assert list(res["rows"]) == ["Natural seed 0", "Natural seed 1", "PGD-AT seed 0", "PGD-AT seed 1"]
     table = (Path(res["study_dir"]) / "table.md").read_text()
-    assert "| model | Natural | FGSM 0.1 | worst case |" in table
+    assert "| model | Natural | FGSM 0.1 | per threat model |" in table
     natural = res["rows"]["Natural seed 0"]
     assert f"| Natural seed 0 | {100 * natural['clean_accuracy']:.1f} (99.0) |" in table
     assert "made-up paper" in table

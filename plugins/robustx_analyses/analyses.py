@@ -46,25 +46,26 @@ def _single(job_name: str) -> Callable[..., dict[str, Any]]:
     return run
 
 
-def _others(paths: list[str], base: Path, device: Any) -> list[Any]:
-    """Load other runs (with their models) named relative to the cwd or to this run's parent folder."""
-    from .rundir import load_report_input
+def _others(context: Any, paths: list[str], load_model: bool = True) -> list[Any]:
+    """Other runs (named relative to the cwd or to this run's parent folder), read with this run's host."""
+    from .context import report_input_of
+    from .report_input import load_report_input
 
-    return [load_report_input(path, device=device) for path in _resolve(paths, base)]
+    host, device = report_input_of(context).host, getattr(context, "device", "cpu")
+    return [load_report_input(path, device=device, load_model=load_model, host=host)
+            for path in _resolve(paths, Path(context.run_dir))]
 
 
 def _tradeoff(context: Any, *, runs: list[str], siblings: bool) -> dict[str, Any]:
     from .context import out_dir_of, report_input_of
     from .jobs import tradeoff_job
-    from .rundir import ReportInput
 
     run_dir = Path(context.run_dir)
     paths = list(runs)
     if siblings:
         paths += sorted(str(p) for p in run_dir.parent.iterdir()
                         if p.is_dir() and p != run_dir and (p / "results.json").exists())
-    inputs = [report_input_of(context), *[ReportInput.from_files(p) for p in _resolve(paths, run_dir)]]
-    return tradeoff_job(inputs, out_dir_of(context))
+    return tradeoff_job([report_input_of(context), *_others(context, paths, load_model=False)], out_dir_of(context))
 
 
 def _resolve(paths: list[str], run_dir: Path) -> list[Path]:
@@ -82,7 +83,7 @@ def _stepthrough(context: Any, *, compare: Optional[str], **params: Any) -> dict
 
     inputs = [report_input_of(context)]
     if compare:
-        inputs += _others([compare], Path(context.run_dir), getattr(context, "device", "cpu"))
+        inputs += _others(context, [compare])
     return pgd_stepthrough_job(inputs, out_dir_of(context), **params)
 
 
@@ -90,9 +91,7 @@ def _html(context: Any, *, compare: list[str], out: Optional[str], **options: An
     from .context import out_dir_of, report_input_of
     from .report import ReportOptions, build_report
 
-    run_dir = Path(context.run_dir)
-    inputs = [report_input_of(context),
-              *_others(list(compare), run_dir, getattr(context, "device", "cpu"))]
+    inputs = [report_input_of(context), *_others(context, list(compare))]
     target = Path(out) if out else out_dir_of(context) / "report.html"
     return build_report(inputs, target, ReportOptions(**options), analysis_dir=out_dir_of(context))
 
@@ -141,7 +140,7 @@ def robustness_curve(*, attacks: list[dict] = [{"name": "pgd"}], n: Count = 256,
 
 
 def tradeoff(*, runs: list[str] = [], siblings: bool = False) -> Analysis:
-    """Clean vs worst-case accuracy across runs (this one, the listed runs, optionally sibling run dirs)."""
+    """Clean vs robust accuracy (one threat model) across runs (this one, the listed runs, optionally sibling run dirs)."""
     return Analysis("tradeoff", _tradeoff, dict(runs=list(runs), siblings=siblings))
 
 
@@ -165,6 +164,47 @@ def html_report(*, compare: list[str] = [], out: Optional[str] = None, grid: Gri
     return Analysis("html_report", _html, dict(
         compare=list(compare), out=out, grid=grid, radius=radius, surface_images=surface_images, steps=steps,
         eps=eps, curve_n=curve_n, curve_attacks=curve_attacks, indicator_n=indicator_n, seed=seed))
+
+
+#: one line per parameter name (``analysis.name`` where a name means something else there), for the CLI
+PARAM_HELP: dict[str, str] = {
+    "n": "images (the tracked ones first where single images are drawn)",
+    "grid": "grid points per axis",
+    "radius": "half-width of the plane [default: 4 x eps]",
+    "directions": "x-axis direction (repeatable)",
+    "direction": "x-axis direction",
+    "random_kind": "random directions: sign (unit Linf) or gaussian (unit L2)",
+    "clip": "clip grid points to [0,1]",
+    "seed": "random seed",
+    "eps": "attack budget, e.g. 8/255 [default: from results.json]",
+    "robustness_curve.eps": "eps values to start from (repeatable) [default: 0, 1, 2, 4, ... 64 /255]",
+    "steps": "PGD steps",
+    "alpha": "PGD step size [default: 2.5 eps / steps]",
+    "attacks": "attack paths to draw (repeatable)",
+    "robustness_curve.attacks": "attack, e.g. \"pgd steps=20\" (repeatable)",
+    "cw_steps": "C&W optimisation steps",
+    "cw_c": "C&W constant c",
+    "top_k": "Hessian eigenvalues per image",
+    "lanczos_steps": "Lanczos iterations",
+    "hessian": "Hessian-vector products: autograd, finite differences, or auto (finite differences for ReLU nets)",
+    "fd_step": "finite-difference step (L2, pixel units)",
+    "sparsity_tol": "|J_i| <= tol * max|J| counts as zero",
+    "saliency_images": "images in saliency.png",
+    "max_eps": "stop extending the eps list here",
+    "alpha_ratio": "alpha = alpha_ratio * eps / steps unless the attack fixes alpha",
+    "runs": "another run directory (repeatable)",
+    "siblings": "also every run directory next to this one",
+    "compare": "another run directory to compare with",
+    "out": "HTML file to write [default: FIRST_RUN_DIR/analysis/report.html]",
+    "surface_images": "images with decision surfaces",
+    "curve_n": "test images for robustness curves",
+    "curve_attacks": "robustness-curve attack (repeatable) [default: pgd]",
+    "indicator_n": "test images for the indicator",
+}
+
+
+def param_help(analysis: str, name: str) -> str | None:
+    return PARAM_HELP.get(f"{analysis}.{name}") or PARAM_HELP.get(name)
 
 
 FACTORIES: dict[str, Callable[..., Analysis]] = {

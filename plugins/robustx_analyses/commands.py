@@ -1,7 +1,9 @@
-"""``robustx report`` and ``robustx analyze ...``: click commands added by this plugin.
+"""``robustx report`` and ``robustx analyze ...``: the registered analyses, run on run directories.
 
-Only click is imported at module level; torch and friends load inside the command bodies,
-so ``robustx --help`` stays fast.
+Every command is generated from an analysis factory: its options from the factory's annotations
+(``cli_options``), its work by calling the configured analysis on the core's ``AnalysisContext``,
+exactly as a recipe's ``report.analyses`` does. Only click is imported at module level; torch and
+friends load inside the command bodies, so ``robustx --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -12,133 +14,81 @@ from typing import Any
 
 import click
 
+from .analyses import FACTORIES, param_help
+from .cli_options import factory_options, factory_params
 
-class Number(click.ParamType):
-    """A float that may be written as an exact fraction (``8/255``), never eval'd."""
-
-    name = "number"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> float:
-        from robustx.errors import ParamError
-        from robustx.params import parse_number
-
-        try:
-            parsed = parse_number(value, param.name if param else "value")
-        except ParamError as exc:
-            self.fail(str(exc), param, ctx)
-        if isinstance(parsed, (int, float)) and not isinstance(parsed, bool):
-            return float(parsed)
-        self.fail(f"{value!r} is not a number (use 0.03 or 8/255)", param, ctx)
-
-
-NUMBER = Number()
 RUN_DIR = click.Path(exists=True, file_okay=False, path_type=Path)
-device_option = click.option("--device", default="cpu", show_default=True, help="torch device, e.g. cpu or cuda")
+#: ``robustx analyze NAME`` -> registered analysis
+ANALYZE = {"surface": "decision_surface", "trajectories": "trajectories", "landscape": "param_landscape",
+           "indicator": "indicator", "curve": "robustness_curve", "tradeoff": "tradeoff",
+           "dynamics": "training_dynamics", "stepthrough": "pgd_stepthrough"}
+#: repeatable options read better in the singular: --direction random --direction ce
+SINGULAR = {"directions": "direction", "attacks": "attack", "curve_attacks": "curve_attack", "runs": "run"}
 
 
-def _load(run_dir: Path, device: str) -> Any:
-    from .rundir import load_report_input
+def _context(run_dir: Path, device: str) -> Any:
+    from robustx.rundir import AnalysisContext, load_run
 
-    return load_report_input(run_dir, device=device)
+    return AnalysisContext(run_dir=run_dir, run=load_run(run_dir), device=device)
 
 
 def _echo_summary(summary: dict[str, Any], out_dir: Path) -> None:
+    summary = dict(summary)
     files = summary.pop("files", [])
     click.echo(json.dumps(summary, indent=1, default=str))
     for name in files:
         click.echo(f"wrote {out_dir / name}")
 
 
-@click.command("report")
-@click.argument("run_dirs", nargs=-1, required=True, type=RUN_DIR)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="HTML file to write [default: FIRST_RUN_DIR/analysis/report.html]")
-@click.option("--grid", default=41, show_default=True, type=click.IntRange(3, 401), help="decision-surface grid points per axis")
-@click.option("--radius", type=NUMBER, default=None, help="decision-surface half-width [default: 4 x eps]")
-@click.option("--eps", type=NUMBER, default=None, help="PGD budget for step-through and paths [default: from results.json]")
-@click.option("--steps", default=10, show_default=True, type=click.IntRange(1, 1000), help="PGD steps")
-@click.option("--curve-n", default=200, show_default=True, type=click.IntRange(1), help="test images for robustness curves")
-@click.option("--indicator-n", default=32, show_default=True, type=click.IntRange(1), help="test images for the indicator")
-@device_option
-def report(run_dirs: tuple[Path, ...], out: Path | None, grid: int, radius: float | None, eps: float | None,
-           steps: int, curve_n: int, indicator_n: int, device: str) -> None:
-    """Write one self-contained interactive HTML report (works offline) for one or more runs."""
-    from .report import ReportOptions, build_report
-
-    inputs = [_load(path, device) for path in run_dirs]
-    target = out or run_dirs[0] / "analysis" / "report.html"
-    options = ReportOptions(grid=grid, radius=radius, eps=eps, steps=steps, curve_n=curve_n, indicator_n=indicator_n)
-    summary = build_report(inputs, target, options, analysis_dir=run_dirs[0] / "analysis")
-    click.echo(f"wrote {target} ({summary['bytes'] / 1e6:.1f} MB, {summary['seconds']:.1f} s)")
+def _command(cli_name: str, analysis: str, callback: Any, *, skip: tuple[str, ...] = ()) -> click.Command:
+    factory = FACTORIES[analysis]
+    params: list[click.Parameter] = [click.Argument(["run_dirs"], nargs=-1, required=True, type=RUN_DIR)]
+    params += factory_options(factory, skip=skip, flags=SINGULAR, help_for=lambda name: param_help(analysis, name))
+    params.append(click.Option(["--device"], default="cpu", show_default=True, help="torch device, e.g. cpu or cuda"))
+    doc = (factory.__doc__ or "").strip().splitlines()[0]
+    return click.Command(cli_name, params=params, callback=callback, help=doc, short_help=doc)
 
 
-@click.group("analyze")
-def analyze() -> None:
-    """Static analyses of a run (PNG figures + JSON/CSV numbers in RUN_DIR/analysis)."""
+def _analyze(analysis: str) -> Any:
+    def run(run_dirs: tuple[Path, ...], device: str, **options: Any) -> None:
+        configured = FACTORIES[analysis](**factory_params(options))
+        contexts = [_context(run_dir, device) for run_dir in run_dirs]
+        summaries = []
+        for context in contexts:
+            summaries.append(configured(context))
+            _echo_summary(summaries[-1], context.out_dir)
+        if analysis == "indicator" and len(contexts) >= 3:
+            _echo_correlation(contexts, summaries)
+
+    return run
 
 
-@analyze.command("surface")
-@click.argument("run_dir", type=RUN_DIR)
-@click.option("--n", default=8, show_default=True, type=click.IntRange(1), help="images (the tracked ones first)")
-@click.option("--grid", default=41, show_default=True, type=click.IntRange(3, 401))
-@click.option("--radius", type=NUMBER, default=None, help="half-width of the grid [default: 4 x eps]")
-@click.option("--direction", "directions", multiple=True, default=("random", "ce"), show_default=True,
-              type=click.Choice(["random", "ce", "ll", "cw"]), help="x-axis direction (repeatable)")
-@click.option("--kind", "random_kind", default="sign", show_default=True, type=click.Choice(["sign", "gaussian"]),
-              help="random directions: sign (unit Linf) or gaussian (unit L2)")
-@click.option("--trajectories/--no-trajectories", default=False, help="also draw FGSM/PGD/C&W paths")
-@click.option("--seed", default=0, show_default=True)
-@device_option
-def surface(run_dir: Path, n: int, grid: int, radius: float | None, directions: tuple[str, ...], random_kind: str,
-            trajectories: bool, seed: int, device: str) -> None:
-    """Decision surfaces g(x + a u + b v) with the g = 0 boundary, and CE loss surfaces."""
-    from .jobs import decision_surface_job, trajectories_job
-
-    inp, out = _load(run_dir, device), run_dir / "analysis"
-    _echo_summary(decision_surface_job(inp, out, n=n, grid=grid, radius=radius, directions=directions,
-                                       random_kind=random_kind, seed=seed), out)
-    if trajectories:
-        _echo_summary(trajectories_job(inp, out, n=min(n, 4), grid=grid, radius=radius, random_kind=random_kind,
-                                       seed=seed), out)
-
-
-@analyze.command("indicator")
-@click.argument("run_dirs", nargs=-1, required=True, type=RUN_DIR)
-@click.option("--n", default=64, show_default=True, type=click.IntRange(1), help="test images")
-@click.option("--eps", type=NUMBER, default=None, help="Linf budget of the Taylor bound [default: from results.json]")
-@click.option("--hessian", default="auto", show_default=True, type=click.Choice(["auto", "autograd", "finite_difference"]))
-@click.option("--seed", default=0, show_default=True)
-@device_option
-def indicator(run_dirs: tuple[Path, ...], n: int, eps: float | None, hessian: str, seed: int, device: str) -> None:
-    """Robustness indicator per run; with 3+ runs, its Spearman correlation with robust accuracy."""
+def _echo_correlation(contexts: list[Any], summaries: list[dict[str, Any]]) -> None:
+    """Spearman(jacobian_l1_mean, robust accuracy of one threat model) across the runs."""
+    from .context import report_input_of
     from .indicator import rank_correlation
-    from .jobs import indicator_job
+    from .results_view import headline, headline_key
 
-    values, robust = [], []
-    for run_dir in run_dirs:
-        inp, out = _load(run_dir, device), run_dir / "analysis"
-        summary = indicator_job(inp, out, n=n, eps=eps, hessian=hessian, seed=seed)
-        _echo_summary(dict(summary), out)
-        values.append(summary["jacobian_l1_mean"])
-        robust.append(inp.results.get("worst_case_accuracy"))
-    if len(run_dirs) >= 3 and all(r is not None for r in robust):
-        result = rank_correlation(values, robust)
-        click.echo(f"Spearman(jacobian_l1_mean, worst_case_accuracy) = {result['spearman_rho']:.3f} "
-                   f"(p = {result['p_value']:.3g}, n = {result['n']})")
+    results = [report_input_of(c).results for c in contexts]
+    key = headline_key(results)
+    robust = [headline(r, key) for r in results]
+    if any(value is None for value, _ in robust):
+        return
+    result = rank_correlation([s["jacobian_l1_mean"] for s in summaries], [value for value, _ in robust])
+    click.echo(f"Spearman(jacobian_l1_mean, robust accuracy {robust[0][1]}) = {result['spearman_rho']:.3f} "
+               f"(p = {result['p_value']:.3g}, n = {result['n']})")
 
 
-@analyze.command("curve")
-@click.argument("run_dir", type=RUN_DIR)
-@click.option("--attack", "attacks", multiple=True, default=("pgd",), show_default=True,
-              help="registered attack name (repeatable)")
-@click.option("--n", default=256, show_default=True, type=click.IntRange(1), help="test images")
-@click.option("--max-eps", type=NUMBER, default=1.0, show_default=True)
-@click.option("--seed", default=0, show_default=True)
-@device_option
-def curve(run_dir: Path, attacks: tuple[str, ...], n: int, max_eps: float, seed: int, device: str) -> None:
-    """Accuracy vs eps per attack, extending eps until accuracy reaches 0."""
-    from .jobs import robustness_curve_job
+def _report(run_dirs: tuple[Path, ...], device: str, **options: Any) -> None:
+    """The first run's context; the others are compared with it."""
+    configured = FACTORIES["html_report"](compare=[str(p) for p in run_dirs[1:]], **factory_params(options))
+    summary = configured(_context(run_dirs[0], device))
+    click.echo(f"wrote {summary['path']} ({summary['bytes'] / 1e6:.1f} MB, {summary['seconds']:.1f} s)")
 
-    inp, out = _load(run_dir, device), run_dir / "analysis"
-    _echo_summary(robustness_curve_job(inp, out, attacks=[{"name": a} for a in attacks], n=n, max_eps=max_eps,
-                                       seed=seed), out)
+
+report = _command("report", "html_report", _report, skip=("compare",))
+report.help = "Write one self-contained interactive HTML report (works offline) for one or more runs."
+
+analyze = click.Group("analyze", help="Static analyses of runs (PNG figures + JSON/CSV numbers in RUN_DIR/analysis).")
+for _name, _analysis in ANALYZE.items():
+    analyze.add_command(_command(_name, _analysis, _analyze(_analysis)))

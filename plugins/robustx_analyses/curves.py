@@ -61,12 +61,11 @@ def _correct(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.
 def robustness_curve(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, attack: str = "pgd",
                      params: dict[str, Any] | None = None, eps_values: Sequence[float] = DEFAULT_EPS,
                      max_eps: float = 1.0, extend: bool = True, alpha_ratio: float = 2.5,
-                     batch_size: int = 256, seed: int = 0, registry: "Registry | None" = None) -> dict[str, Any]:
-    """Accuracy of ``model`` on (x, y) under ``attack`` at increasing eps (see module doc)."""
-    if registry is None:
-        from robustx.plugins import registry as get_registry
+                     batch_size: int = 256, seed: int = 0, registry: "Registry") -> dict[str, Any]:
+    """Accuracy of ``model`` on (x, y) under ``attack`` at increasing eps (see module doc).
 
-        registry = get_registry("attack")
+    ``registry`` is the attack registry of the run's plugin host (``RunDir.host``), never a global one.
+    """
     params = {k: v for k, v in (params or {}).items() if k not in ("name", "eps")}
     resolved = registry.resolve(attack)
     eps_list = sorted({float(e) for e in eps_values if float(e) <= max_eps})
@@ -106,15 +105,25 @@ def robustness_curve(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *
     return out
 
 
-def tradeoff_points(runs: Sequence[tuple[str, dict[str, Any], list[dict[str, Any]]]]) -> list[dict[str, Any]]:
-    """(name, results, metrics) per run -> clean vs worst-case accuracy, plus per-epoch validation pairs."""
+def tradeoff_points(runs: Sequence[tuple[str, dict[str, Any], list[dict[str, Any]]]],
+                    key: list[Any] | None = None) -> list[dict[str, Any]]:
+    """(name, results, metrics) per run -> clean vs robust accuracy, plus per-epoch validation pairs.
+
+    The robust accuracy is one threat model's (``key`` = [norm, eps], default: the first run's first),
+    never a mix of two; schema-1 runs give their worst case over all attacks, labelled as such.
+    """
+    from .results_view import headline, headline_key
+
+    key = key or headline_key([results for _, results, _ in runs])
     points = []
     for name, results, metrics in runs:
         epochs = [m for m in metrics if m.get("val_accuracy") is not None]
+        robust, label = headline(results, key)
         points.append({
             "name": name,
             "clean_accuracy": results.get("clean_accuracy"),
-            "robust_accuracy": results.get("worst_case_accuracy"),
+            "robust_accuracy": robust,
+            "threat_model": label,
             "attacks": {a.get("name", "?"): a.get("robust_accuracy") for a in results.get("attacks", [])},
             "epochs": [m.get("epoch") for m in epochs],
             "val_accuracy": [m.get("val_accuracy") for m in epochs],

@@ -154,6 +154,11 @@ def robustness_indicator(model: torch.nn.Module, x: torch.Tensor, y: torch.Tenso
 
     Returns ``{"summary": {...}, "per_example": {...}, "jacobian": Tensor (N,C,H,W), "method": ...}``.
     """
+    from robustx.engine.stochastic import FixedNoise, is_stochastic
+
+    randomized = is_stochastic(model, x[:8])
+    if randomized:  # one noise draw for every pass, or finite differences would measure the noise
+        model = FixedNoise(model, seed)
     per: dict[str, list[torch.Tensor]] = {}
     jacobians = []
     method = hessian
@@ -184,7 +189,8 @@ def robustness_indicator(model: torch.nn.Module, x: torch.Tensor, y: torch.Tenso
     merged = {k: torch.cat(v) for k, v in per.items()}
     summary = {f"{k}_mean": float(v.mean()) for k, v in merged.items() if v.dim() == 1}
     summary.update({"n": int(x.shape[0]), "eps": eps, "hessian_method": method, "fd_step": fd_step,
-                    "sparsity_tol": sparsity_tol, "top_k": top_k, "lanczos_steps": lanczos_steps})
+                    "sparsity_tol": sparsity_tol, "top_k": top_k, "lanczos_steps": lanczos_steps,
+                    "noise": f"randomized model: one fixed noise draw (seed {seed})" if randomized else "none"})
     return {"summary": summary, "per_example": {k: v.tolist() for k, v in merged.items()},
             "jacobian": torch.cat(jacobians), "method": method}
 

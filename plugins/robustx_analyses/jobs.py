@@ -14,7 +14,7 @@ import torch
 
 from .errors import AnalysisError
 from .outputs import relative, write_csv, write_json
-from .rundir import ReportInput
+from .report_input import ReportInput
 
 
 def _images(inp: ReportInput, n: int, what: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -166,14 +166,11 @@ def _per_example_columns(result: dict[str, Any]) -> dict[str, list[Any]]:
 
 def robustness_curve_job(inp: ReportInput, out: Path, *, attacks: list[dict[str, Any]] | None = None, n: int = 256,
                          eps: list[float] | None = None, max_eps: float = 1.0, alpha_ratio: float = 2.5,
-                         seed: int = 0, registry: Any = None) -> dict[str, Any]:
+                         seed: int = 0) -> dict[str, Any]:
     from .curves import DEFAULT_EPS, robustness_curve
     from .plots import curve_figure
 
-    if registry is None:
-        from robustx.plugins import registry as get_registry
-
-        registry = get_registry("attack")
+    registry = inp.attacks("robustness_curve")
     specs = attacks or [{"name": "pgd"}]
     for spec in specs:  # unknown names fail now, not after the first curve
         if not isinstance(spec, dict) or "name" not in spec:
@@ -201,9 +198,9 @@ def tradeoff_job(inputs: list[ReportInput], out: Path) -> dict[str, Any]:
     from .plots import tradeoff_figure
 
     points = tradeoff_points([(i.name, i.results, i.metrics) for i in inputs])
-    rows = [(p["name"], p["clean_accuracy"], p["robust_accuracy"]) for p in points]
+    rows = [(p["name"], p["clean_accuracy"], p["robust_accuracy"], p["threat_model"]) for p in points]
     files = [write_json(out / "tradeoff.json", points),
-             write_csv(out / "tradeoff.csv", ["run", "clean_accuracy", "worst_case_accuracy"], rows),
+             write_csv(out / "tradeoff.csv", ["run", "clean_accuracy", "robust_accuracy", "threat_model"], rows),
              tradeoff_figure(points, out / "tradeoff.png")]
     return {"runs": [p["name"] for p in points], "files": relative(files, out)}
 

@@ -149,7 +149,9 @@ def curve_figure(curves: Sequence[dict[str, Any]], path: Path, title: str = "") 
 
 
 def tradeoff_figure(points: Sequence[dict[str, Any]], path: Path) -> Path:
-    """Clean vs worst-case robust accuracy per run; per-epoch validation paths as faint lines."""
+    """Clean vs robust accuracy (one threat model) per run; per-epoch validation paths as faint lines."""
+    from .results_view import robust_axis_title
+
     fig = Figure(figsize=(5.5, 4.2), layout="constrained")
     ax = fig.subplots()
     for point in points:
@@ -162,7 +164,7 @@ def tradeoff_figure(points: Sequence[dict[str, Any]], path: Path) -> Path:
             ax.annotate(point["name"], (point["clean_accuracy"], point["robust_accuracy"]), fontsize=7,
                         xytext=(4, 4), textcoords="offset points")
     ax.set_xlabel("clean accuracy")
-    ax.set_ylabel("worst-case robust accuracy")
+    ax.set_ylabel(robust_axis_title(list(points)))
     ax.grid(alpha=0.3)
     ax.set_title("accuracy-robustness trade-off")
     return _save(fig, path)

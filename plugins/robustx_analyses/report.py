@@ -17,7 +17,7 @@ from typing import Any
 
 from .outputs import json_safe
 from .report_data import ReportOptions, collect
-from .rundir import ReportInput
+from .report_input import ReportInput
 
 ASSETS = Path(__file__).parent / "assets"
 _PLACEHOLDER = re.compile(r"__([A-Z]+)__")

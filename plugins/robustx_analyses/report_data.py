@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from .errors import AnalysisError
-from .rundir import ReportInput
+from .report_input import ReportInput
 
 TRACKED = 10
 
@@ -31,7 +31,6 @@ class ReportOptions:
     curve_attacks: list[dict[str, Any]] | None = None
     indicator_n: int = 32
     seed: int = 0
-    attack_registry: Any = None  # a robustx Registry of attacks; None = the plugin host's
 
 
 def _r(value: float, digits: int = 4) -> float | None:
@@ -62,18 +61,24 @@ def shared_images(inputs: list[ReportInput]) -> tuple[torch.Tensor, torch.Tensor
     raise AnalysisError("the report needs images: no run has tracking/examples.safetensors or a dataset")
 
 
-def run_summary(inp: ReportInput) -> dict[str, Any]:
-    train = inp.recipe.get("train") or {}
-    defense = train.get("defense") if isinstance(train, dict) else None
-    model = inp.recipe.get("model") or {}
+def run_summary(inp: ReportInput, key: list[Any] | None = None) -> dict[str, Any]:
+    """The summary-table row: recipe parts, accuracies per threat model (schema 2) or worst case (schema 1)."""
+    from .results_view import audit_summary, headline, threat_rows
+
+    def name_of(section: Any) -> Any:
+        return section.get("name") if isinstance(section, dict) else section
+
+    robust, label = headline(inp.results, key)
     return {
         "name": inp.name,
         "path": str(inp.path) if inp.path else None,
-        "defense": defense.get("name") if isinstance(defense, dict) else defense,
-        "model": model.get("name") if isinstance(model, dict) else model,
-        "dataset": (inp.recipe.get("data") or {}).get("name") if isinstance(inp.recipe.get("data"), dict) else None,
+        "defense": name_of((inp.recipe.get("train") or {}).get("defense")),
+        "model": name_of(inp.recipe.get("model")),
+        "dataset": name_of(inp.recipe.get("data")),
         "clean_accuracy": inp.results.get("clean_accuracy"),
-        "worst_case_accuracy": inp.results.get("worst_case_accuracy"),
+        "robust_accuracy": robust, "robust_label": label,
+        "threat_models": threat_rows(inp.results),
+        "audit": audit_summary(inp.results),
         "stochastic": inp.results.get("stochastic"),
         "attacks": [{"name": a.get("name"), "params": a.get("params", {}), "robust_accuracy": a.get("robust_accuracy"),
                      "n": a.get("n")} for a in inp.results.get("attacks", [])],
@@ -151,23 +156,22 @@ def indicator_data(inp: ReportInput, model: torch.nn.Module, x_tracked: torch.Te
 
 
 def curve_data(inp: ReportInput, model: torch.nn.Module, options: ReportOptions) -> list[dict[str, Any]]:
-    """Reuse RUN_DIR/analysis/robustness_curve.json when the pipeline already computed it."""
+    """Reuse RUN_DIR/analysis/robustness_curve.json when the pipeline already computed it.
+
+    Attacks come from the run's plugin host; by default PGD when that host has it, else no curve.
+    """
     from .curves import robustness_curve
 
     if inp.path is not None:
         cached = inp.path / "analysis" / "robustness_curve.json"
         if cached.exists():
             return json.loads(cached.read_text(encoding="utf-8"))
-    registry = options.attack_registry
-    if registry is None:
-        from robustx.plugins import registry as get_registry
-
-        registry = get_registry("attack")
     attacks = options.curve_attacks
-    if attacks is None:  # the default: PGD when an attack plugin provides it, else no curve
-        attacks = [{"name": "pgd"}] if "pgd" in registry else []
+    if attacks is None:
+        attacks = [{"name": "pgd"}] if inp.host is not None and "pgd" in inp.attacks("curves") else []
     if not attacks:
         return []
+    registry = inp.attacks("the report's robustness curve")
     x, y = inp.sample(options.curve_n, "the report's robustness curve")
     device = _device(model)
     return [{**robustness_curve(model, x.to(device), y.to(device), attack=a["name"], params=a, seed=options.seed,
@@ -178,6 +182,7 @@ def collect(inputs: list[ReportInput], options: ReportOptions) -> dict[str, Any]
     """The whole report payload for one or more runs."""
     from .curves import tradeoff_points
     from .images import png_data_uri
+    from .results_view import headline_key
 
     if not inputs:
         raise AnalysisError("a report needs at least one run")
@@ -186,9 +191,10 @@ def collect(inputs: list[ReportInput], options: ReportOptions) -> dict[str, Any]
     radius = options.radius or 4 * eps
     first_model = next((i.model for i in inputs if i.model is not None), None)
     num_classes = _num_classes(first_model, x, inputs)
+    key = headline_key([i.results for i in inputs])
     runs = []
     for inp in inputs:
-        run: dict[str, Any] = {"summary": run_summary(inp), "dynamics": dynamics_data(inp)}
+        run: dict[str, Any] = {"summary": run_summary(inp, key), "dynamics": dynamics_data(inp)}
         if inp.model is not None:
             with torch.no_grad():
                 run["clean_probs"] = _rows(inp.model(x.to(_device(inp.model))).softmax(1).cpu())
@@ -203,7 +209,7 @@ def collect(inputs: list[ReportInput], options: ReportOptions) -> dict[str, Any]
         "classes": inputs[0].labels(num_classes),
         "images": {"thumbs": [png_data_uri(img) for img in x.numpy()], "labels": y.tolist()},
         "eps": eps, "steps": options.steps, "radius": radius, "runs": runs,
-        "tradeoff": tradeoff_points([(i.name, i.results, i.metrics) for i in inputs]),
+        "tradeoff": tradeoff_points([(i.name, i.results, i.metrics) for i in inputs], key),
         "correlation": _correlation(runs),
     }
     return payload
@@ -220,12 +226,13 @@ def _num_classes(model: torch.nn.Module | None, x: torch.Tensor, inputs: list[Re
 
 
 def _correlation(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Spearman(indicator, worst-case accuracy) across runs, when there are at least 3."""
+    """Spearman(indicator, robust accuracy of one threat model) across runs, when there are at least 3."""
     from .indicator import rank_correlation
 
-    pairs = [(r["indicator"]["summary"]["jacobian_l1_mean"], r["summary"]["worst_case_accuracy"])
-             for r in runs if "indicator" in r and r["summary"]["worst_case_accuracy"] is not None]
+    pairs = [(r["indicator"]["summary"]["jacobian_l1_mean"], r["summary"]["robust_accuracy"])
+             for r in runs if "indicator" in r and r["summary"]["robust_accuracy"] is not None]
     if len(pairs) < 3:
         return None
     result = rank_correlation([p[0] for p in pairs], [p[1] for p in pairs])
-    return {**result, "indicator": "jacobian_l1_mean", "accuracy": "worst_case_accuracy"}
+    label = next(r["summary"]["robust_label"] for r in runs if r["summary"]["robust_accuracy"] is not None)
+    return {**result, "indicator": "jacobian_l1_mean", "accuracy": f"robust accuracy ({label})"}

@@ -58,6 +58,9 @@ def curves_figure(runs: list[dict[str, Any]]) -> dict[str, Any] | None:
 def tradeoff_figure(points: list[dict[str, Any]]) -> dict[str, Any] | None:
     import plotly.graph_objects as go
 
+    from .results_view import robust_axis_title
+
+    axis = robust_axis_title(points)
     fig = go.Figure()
     for p in points:
         pairs = [(e, c, r) for e, c, r in zip(p["epochs"], p["val_accuracy"], p["val_robust_accuracy"])
@@ -71,12 +74,12 @@ def tradeoff_figure(points: list[dict[str, Any]]) -> dict[str, Any] | None:
             fig.add_trace(go.Scatter(x=[p["clean_accuracy"]], y=[p["robust_accuracy"]], mode="markers+text",
                                      text=[p["name"]], textposition="top center", name=p["name"],
                                      marker=dict(size=13, line=dict(width=1, color="black")),
-                                     hovertemplate=p["name"] + "<br>clean %{x:.4f}<br>worst-case robust %{y:.4f}"
+                                     hovertemplate=p["name"] + "<br>clean %{x:.4f}<br>" + axis + " %{y:.4f}"
                                                                "<extra></extra>"))
     if not fig.data:
         return None
     fig.update_layout(**LAYOUT, title="accuracy-robustness trade-off", xaxis=dict(title="clean accuracy"),
-                      yaxis=dict(title="worst-case robust accuracy"))
+                      yaxis=dict(title=axis))
     return _json(fig)
 
 

@@ -14,6 +14,7 @@ ATTACKS = (
     ("art:pgd", f.art_pgd, "ART projected gradient descent (Linf or L2)"),
     ("art:fgsm", f.art_fgsm, "ART fast gradient method (Linf or L2)"),
     ("art:cw", f.art_cw, "ART Carlini-Wagner, minimum-norm (L2 or Linf)"),
+    ("cw", f.cw_l2, "Carlini-Wagner L2 with binary search over c (ART), minimum-norm"),
     ("art:square", f.art_square, "ART Square Attack, score-based black-box (Linf or L2)"),
     ("art:hopskipjump", f.art_hopskipjump, "ART HopSkipJump, decision-based, minimum-norm"),
     ("art:boundary", f.art_boundary, "ART Boundary Attack, decision-based, minimum-norm L2"),

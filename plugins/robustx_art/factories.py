@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from robustx.params import Range
+from robustx.threat import threat_model
 
 if TYPE_CHECKING:
     from torch import nn
@@ -46,6 +47,7 @@ def _wrap(model: "nn.Module", attack_class: str, options: dict[str, Any], *, nam
                      name=name, norm=norm, eps=eps, targeted=targeted, seed=seed)
 
 
+@threat_model(norm_param="norm")
 def art_pgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, eps_step: StepSize = 2 / 255,
             max_iter: Iterations = 10, num_random_init: Annotated[int, Range(ge=0)] = 1,
             targeted: Targeted = "none", seed: Seed = None) -> "ArtAttack":
@@ -63,6 +65,7 @@ def art_pgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, e
                  targeted=targeted, seed=seed)
 
 
+@threat_model(norm_param="norm")
 def art_fgsm(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
              num_random_init: Annotated[int, Range(ge=0)] = 0, targeted: Targeted = "none",
              seed: Seed = None) -> "ArtAttack":
@@ -79,6 +82,7 @@ def art_fgsm(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
                  targeted=targeted, seed=seed)
 
 
+@threat_model(norm_param="norm", eps_param=None, minimum_norm=True)
 def art_cw(model: "nn.Module", *, norm: Literal["L2", "Linf"] = "L2", confidence: NonNegative = 0.0,
            learning_rate: Positive = 0.01, max_iter: Iterations = 10, binary_search_steps: Count = 10,
            initial_const: Optional[Positive] = None, largest_const: Positive = 20.0,
@@ -106,6 +110,27 @@ def art_cw(model: "nn.Module", *, norm: Literal["L2", "Linf"] = "L2", confidence
     return _wrap(model, attack_class, options, name="art:cw", norm=None, eps=None, targeted=targeted, seed=seed)
 
 
+@threat_model(norm="L2", eps_param=None, minimum_norm=True)
+def cw_l2(model: "nn.Module", *, c: Positive = 0.1, kappa: NonNegative = 0.0, steps: Iterations = 20,
+          lr: Positive = 0.01, binary_search_steps: Count = 5, targeted: Targeted = "none",
+          seed: Seed = None) -> "ArtAttack":
+    """C&W-L2 with the binary search over c: Carlini & Wagner 2017, 'Towards Evaluating the Robustness of
+    Neural Networks' (arXiv:1608.04644), run by ART's CarliniL2Method.
+
+    Distance: L2, minimum-norm. Per example, c is searched (``binary_search_steps`` rounds starting at
+    ``c``) and the smallest successful perturbation is kept, so the per-example norms are the attack's
+    estimate of the distance to the boundary; examples it cannot fool come back unchanged.
+    Arguments: c (initial constant); kappa (confidence); steps (iterations per constant); lr (initial
+    learning rate, halved/doubled by ART's line search); binary_search_steps; targeted (none | least_likely |
+    random); seed. Defaults are CPU-sane (ART's: 10 x 10 from c 0.01); raise both counts for final numbers.
+    Example: ``{name: cw, c: 0.1, steps: 50, binary_search_steps: 9}``
+    """
+    options = dict(confidence=kappa, learning_rate=lr, max_iter=steps, binary_search_steps=binary_search_steps,
+                   initial_const=c, targeted=False, verbose=False)
+    return _wrap(model, "CarliniL2Method", options, name="cw", norm=None, eps=None, targeted=targeted, seed=seed)
+
+
+@threat_model(norm_param="norm")
 def art_square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, max_iter: Iterations = 100,
                p_init: Annotated[float, Range(gt=0, le=1)] = 0.8, nb_restarts: Count = 1,
                seed: Seed = None) -> "ArtAttack":
@@ -122,6 +147,7 @@ def art_square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255
     return _wrap(model, "SquareAttack", options, name="art:square", norm=norm, eps=eps, seed=seed)
 
 
+@threat_model(norm_param="norm", eps_param=None, minimum_norm=True)
 def art_hopskipjump(model: "nn.Module", *, norm: Literal["L2", "Linf"] = "L2", max_iter: Iterations = 10,
                     max_eval: Count = 1000, init_eval: Count = 100, init_size: Count = 100,
                     targeted: Targeted = "none", seed: Seed = None) -> "ArtAttack":
@@ -140,6 +166,7 @@ def art_hopskipjump(model: "nn.Module", *, norm: Literal["L2", "Linf"] = "L2", m
                  targeted=targeted, seed=seed)
 
 
+@threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def art_boundary(model: "nn.Module", *, delta: Positive = 0.01, epsilon: Positive = 0.01,
                  step_adapt: Fraction = 0.667, max_iter: Iterations = 100, num_trial: Count = 25,
                  sample_size: Count = 20, init_size: Count = 100, min_epsilon: NonNegative = 0.0,
@@ -160,6 +187,7 @@ def art_boundary(model: "nn.Module", *, delta: Positive = 0.01, epsilon: Positiv
                  targeted=targeted, seed=seed)
 
 
+@threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def art_deepfool(model: "nn.Module", *, max_iter: Iterations = 100, epsilon: NonNegative = 1e-6,
                  nb_grads: Count = 10) -> "ArtAttack":
     """DeepFool (ART): Moosavi-Dezfooli et al. 2016, 'DeepFool: a Simple and Accurate Method to Fool Deep

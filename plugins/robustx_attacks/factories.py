@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from robustx.params import Range
+from robustx.threat import threat_model
 
 if TYPE_CHECKING:
     from torch import nn
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from .carlini_linf import CWLinf
 
 
+@threat_model(norm="Linf")
 def cw_linf(model: "nn.Module", *, eps: Annotated[float, Range(ge=0, le=1)] = 0.3,
             alpha: Annotated[float, Range(gt=0)] = 0.1, steps: Annotated[int, Range(ge=1)] = 10,
             kappa: Annotated[float, Range(ge=0)] = 0.0, random_start: bool = False) -> "CWLinf":

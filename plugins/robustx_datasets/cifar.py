@@ -21,7 +21,7 @@ from robustx.errors import DataError
 
 from . import stats
 from .bundle import Split, make_bundle
-from .locate import locate, reading, show_dir
+from .locate import locate, missing, reading, show_dir
 
 if TYPE_CHECKING:
     from robustx.data import DatasetBundle
@@ -81,13 +81,11 @@ class CifarLayout:
     """The file names of one CIFAR variant."""
 
     name: str
-    title: str
     folder: str
     archive: str
     train: tuple[str, ...]
     test: tuple[str, ...]
     meta: str
-    torchvision_class: str  # whose url/md5 the download uses
     statistics: stats.Stats
 
     @property
@@ -95,12 +93,10 @@ class CifarLayout:
         return (*self.train, *self.test, self.meta)
 
 
-CIFAR10 = CifarLayout("cifar10", "CIFAR-10", "cifar-10-batches-py", "cifar-10-python.tar.gz",
-                      tuple(f"data_batch_{i}" for i in range(1, 6)), ("test_batch",), "batches.meta", "CIFAR10",
-                      stats.CIFAR10)
-CIFAR100 = CifarLayout("cifar100", "CIFAR-100", "cifar-100-python", "cifar-100-python.tar.gz",
-                       ("train",), ("test",), "meta", "CIFAR100",
-                       stats.CIFAR100)
+CIFAR10 = CifarLayout("cifar10", "cifar-10-batches-py", "cifar-10-python.tar.gz",
+                      tuple(f"data_batch_{i}" for i in range(1, 6)), ("test_batch",), "batches.meta", stats.CIFAR10)
+CIFAR100 = CifarLayout("cifar100", "cifar-100-python", "cifar-100-python.tar.gz",
+                       ("train",), ("test",), "meta", stats.CIFAR100)
 
 
 def find_source(layout: CifarLayout, root: Path) -> Path | None:
@@ -170,17 +166,17 @@ def _names(meta: dict[str, Any], key: str, source: str) -> tuple[str, ...]:
     return tuple(n.decode("latin1") if isinstance(n, bytes) else str(n) for n in meta[key])
 
 
-def load(layout: CifarLayout, root: str, download: bool, *, label: str = "labels") -> DatasetBundle:
+def missing_files(layout: CifarLayout, root: Path) -> str | None:
+    """For validation: None when the folder or archive is there, else what to put where."""
+    return missing(layout.name, root, find=lambda base: find_source(layout, base),
+                   looked=lambda base: describe_search(layout, base))
+
+
+def load(layout: CifarLayout, root: str, download: bool, *, label: str = "labels",
+         url: str | None = None) -> DatasetBundle:
     """Load CIFAR-10 (``label="labels"``) or CIFAR-100 (``label="fine_labels"``/``"coarse_labels"``)."""
-
-    def fetch(base: Path) -> None:
-        from .download import fetch_cifar
-
-        fetch_cifar(layout, base)
-
-    source = locate(layout.name, root, download, find=lambda base: find_source(layout, base), fetch=fetch,
-                    looked=lambda base: describe_search(layout, base),
-                    put_there=f"the {layout.title} python archive ({layout.archive})")
+    source = locate(layout.name, root, download, find=lambda base: find_source(layout, base),
+                    looked=lambda base: describe_search(layout, base), url=url)
     where = str(source)
     with reading(layout.name):
         files = read_files(layout, source)

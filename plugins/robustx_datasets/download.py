@@ -1,74 +1,207 @@
-"""``download: true``: fetch the official files with torchvision's download utilities.
+"""Fetch a dataset's files with urllib: announced, shown, verified, then renamed into place.
 
-The URLs, mirrors and md5 sums are read from torchvision's own dataset classes, so they stay
-as current as the installed torchvision. Only called on explicit request, never in tests.
+A file is streamed into a hidden ``.NAME.PID.part`` beside its destination while its checksum
+is computed; only a complete, verified file is renamed to ``NAME`` (an atomic rename on one
+file system), so a partial or corrupt download never looks like data. Any failure (network,
+truncated body, checksum, Ctrl-C) removes the part file and ends in one line that says what
+to put where by hand.
+
+Mirrors: ``data.url`` (the dataset's folder URL, or the file's URL for one-file datasets),
+else ``$ROBUSTX_MIRROR`` (a base URL: files are fetched as BASE/NAME), else the official URLs.
+The checksum is checked whichever URL is used.
 """
 
 from __future__ import annotations
 
+import hashlib
+import http.client
+import os
+import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 from robustx.errors import DataError
+from robustx.progress import progress_bar
 
-from .locate import download_failed
+from .sources import Resource, Source
 
-if TYPE_CHECKING:
-    from .cifar import CifarLayout
-    from .idx import IdxDataset
+MIRROR_ENV = "ROBUSTX_MIRROR"
+#: "NAME=ALGO:HEX[,NAME=ALGO:HEX]": expect these checksums instead of the published ones, for a
+#: mirror that serves re-packed files, and for tests that serve small genuine-format archives
+CHECKSUM_ENV = "ROBUSTX_CHECKSUM_OVERRIDE"
+TIMEOUT_S = 30.0
+CHUNK = 1 << 20
+SCHEMES = ("http://", "https://", "file://")
 
 
-def _torchvision() -> tuple[Any, Any]:
-    """torchvision.datasets and its download helpers (made importable next to a CPU-only torch)."""
-    from robustx.compat.torchvision_ops import ensure_torchvision_importable
+class DownloadFailed(Exception):
+    """One attempt at one URL failed; the reason is already a short phrase."""
 
+
+def say(message: str) -> None:
+    """Status lines go to stderr, like the run's own, so stdout stays the result."""
+    print(f"robustx: {message}", file=sys.stderr, flush=True)
+
+
+def human_size(n: int | None) -> str:
+    if n is None:
+        return "size unknown"
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    raise AssertionError("unreachable")
+
+
+def show_checksum(checksum: str) -> str:
+    algorithm, _, digest = checksum.partition(":")
+    return f"{algorithm} {digest}"
+
+
+def overrides() -> dict[str, str]:
+    """$ROBUSTX_CHECKSUM_OVERRIDE as {filename: "algo:hex"}, each entry checked."""
+    table: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in os.environ.get(CHECKSUM_ENV, "").split(","))):
+        name, _, checksum = item.partition("=")
+        algorithm, _, digest = checksum.partition(":")
+        if not name or algorithm not in ("md5", "sha256") or not digest:
+            raise DataError(f"{CHECKSUM_ENV}: '{item}' must look like NAME=md5:HEX or NAME=sha256:HEX")
+        table[name] = f"{algorithm}:{digest.lower()}"
+    return table
+
+
+def expected_checksum(resource: Resource) -> str:
+    override = overrides().get(resource.filename)
+    if override is None:
+        return resource.checksum
+    say(f"{CHECKSUM_ENV}: expecting {show_checksum(override)} for {resource.filename} "
+        f"instead of the published {show_checksum(resource.checksum)}")
+    return override
+
+
+def mirror(source: Source, url: str | None) -> str | None:
+    """data.url, else $ROBUSTX_MIRROR (None: the official URLs), checked before anything is fetched."""
+    base = url or os.environ.get(MIRROR_ENV, "").strip() or None
+    if base is None:
+        return None
+    where = "data.url" if url else MIRROR_ENV
+    if not base.startswith(SCHEMES):
+        raise DataError(f"{where}: '{base}' must start with http://, https:// or file://")
+    names = [f.filename for f in source.files]
+    if _named_file(base, names) and len(names) > 1:
+        raise DataError(f"{where}: '{base}' names one file, but {source.dataset} needs {len(names)} "
+                        f"({', '.join(names)}); give the URL of the folder that holds them")
+    return base
+
+
+def _named_file(base: str, names: list[str]) -> str | None:
+    last = base.rsplit("/", 1)[-1]
+    return last if last in names else None
+
+
+def candidate_urls(resource: Resource, base: str | None) -> tuple[str, ...]:
+    """Where to fetch ``resource`` from: the mirror's file (or the file it names), else the official URLs."""
+    if base is None:
+        return resource.urls
+    if _named_file(base, [resource.filename]):
+        return (base,)
+    return (f"{base.rstrip('/')}/{resource.filename}",)
+
+
+def remove_stale_parts(dest: Path) -> None:
+    """Part files left by a killed download (their process is gone) are just wasted disk."""
+    for part in dest.parent.glob(f".{dest.name}.*.part"):
+        pid = part.name[len(dest.name) + 2:-len(".part")]
+        if pid.isdigit() and not _alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
     try:
-        ensure_torchvision_importable()
-        import torchvision.datasets as datasets
-        import torchvision.datasets.utils as utils
-    except ImportError as exc:
-        raise DataError(f"data.download=true needs torchvision, which cannot be imported ({exc}); "
-                        f"install it or put the files in place by hand") from None
-
-    return datasets, utils
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
 
 
-def fetch_idx(ds: IdxDataset, raw_dir: Path) -> None:
-    """The four .gz files into ``raw_dir`` (extracted beside them), trying each mirror in turn."""
-    datasets, utils = _torchvision()
-    source = getattr(datasets, ds.torchvision_class)
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    for filename, md5 in source.resources:
-        errors = []
-        for mirror in source.mirrors:
-            url = f"{mirror}{filename}"
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, urllib.error.HTTPError):
+        return f"HTTP {exc.code} {exc.reason}"
+    if isinstance(exc, urllib.error.URLError):
+        return " ".join(str(exc.reason).split())
+    if isinstance(exc, http.client.IncompleteRead):
+        return f"connection closed after {len(exc.partial)} more bytes, {exc.expected} missing"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def download_one(url: str, dest: Path, checksum: str, size_hint: int) -> None:
+    """Stream ``url`` into a part file beside ``dest``, verify ``checksum``, rename; raise DownloadFailed."""
+    algorithm, _, digest = checksum.partition(":")
+    hasher = hashlib.new(algorithm, usedforsecurity=False)
+    part = dest.with_name(f".{dest.name}.{os.getpid()}.part")
+    request = urllib.request.Request(url, headers={"User-Agent": "robustx"})
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response, part.open("wb") as out:
+            length = response.headers.get("Content-Length")
+            total = int(length) if length and length.isdigit() else None
+            say(f"downloading {url} ({human_size(total or size_hint)}) into {dest.parent}/")
+            bar = progress_bar(total=total or size_hint, desc=dest.name, unit="B", unit_scale=True)
+            received = 0
             try:
-                utils.download_and_extract_archive(url, download_root=str(raw_dir), filename=filename, md5=md5)
-                break
-            except Exception as exc:  # noqa: BLE001 - URLError, HTTPError, RuntimeError (md5) ...
-                errors.append((url, exc))
-        else:
-            url, exc = errors[-1] if errors else (filename, DataError("no mirror known"))
-            raise download_failed(ds.name, url, exc, f"the four {ds.title} idx files", raw_dir)
+                while chunk := response.read(CHUNK):
+                    out.write(chunk)
+                    hasher.update(chunk)
+                    received += len(chunk)
+                    bar.update(len(chunk))
+            finally:
+                bar.close()
+            out.flush()
+            os.fsync(out.fileno())
+        if total is not None and received != total:
+            raise DownloadFailed(f"connection closed after {received} of {total} bytes")
+        if hasher.hexdigest() != digest:
+            raise DownloadFailed(f"{algorithm} mismatch: got {hasher.hexdigest()}, expected {digest}")
+        os.replace(part, dest)
+    except DownloadFailed:
+        part.unlink(missing_ok=True)
+        raise
+    except (OSError, http.client.HTTPException, ValueError) as exc:  # URLError, timeouts, IncompleteRead, bad URL
+        part.unlink(missing_ok=True)
+        raise DownloadFailed(_reason(exc)) from None
+    except BaseException:  # Ctrl-C: no half-written file either
+        part.unlink(missing_ok=True)
+        raise
+    say(f"{dest.name}: {algorithm} verified")
 
 
-def fetch_cifar(layout: CifarLayout, root: Path) -> None:
-    """The python archive into ``root``, extracted there (the archive is kept, like torchvision)."""
-    datasets, utils = _torchvision()
-    source = getattr(datasets, layout.torchvision_class)
+def fetch_source(source: Source, root: Path, *, url: str | None = None) -> None:
+    """Every file of ``source`` not yet in ``root/source.folder``, each from its first working URL."""
+    base = mirror(source, url)
+    folder = root / source.folder
     try:
-        utils.download_and_extract_archive(source.url, download_root=str(root), filename=source.filename,
-                                           md5=source.tgz_md5)
-    except Exception as exc:  # noqa: BLE001
-        raise download_failed(layout.name, source.url, exc, layout.archive, root) from None
-
-
-def fetch_svhn(root: Path) -> None:
-    """train_32x32.mat and test_32x32.mat into ``root``."""
-    datasets, utils = _torchvision()
-    for split in ("train", "test"):
-        url, filename, md5 = datasets.SVHN.split_list[split]
-        try:
-            utils.download_url(url, str(root), filename=filename, md5=md5)
-        except Exception as exc:  # noqa: BLE001
-            raise download_failed("svhn", url, exc, filename, root) from None
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DataError(f"{source.dataset}: cannot create {folder} to download into "
+                        f"({exc.strerror or exc}); set data.root=DIR") from None
+    for resource in source.files:
+        dest = folder / resource.filename
+        if dest.is_file():
+            continue
+        urls = candidate_urls(resource, base)
+        checksum = expected_checksum(resource)
+        remove_stale_parts(dest)
+        failures = []
+        for candidate in urls:
+            try:
+                download_one(candidate, dest, checksum, resource.size)
+                break
+            except DownloadFailed as exc:
+                failures.append(f"{candidate}: {exc}")
+        else:
+            raise DataError(f"{source.dataset}: could not download {resource.filename} ({'; '.join(failures)}); "
+                            f"put {resource.filename} ({show_checksum(checksum)}) in {folder}/ by hand, "
+                            f"or point {MIRROR_ENV} or data.url at a mirror")

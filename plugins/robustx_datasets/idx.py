@@ -18,7 +18,7 @@ from robustx.errors import DataError
 
 from . import stats
 from .bundle import make_bundle
-from .locate import locate, reading, show_dir
+from .locate import locate, missing, reading, show_dir
 
 if TYPE_CHECKING:
     from robustx.data import DatasetBundle
@@ -47,17 +47,15 @@ class IdxDataset:
     """Where one idx dataset lives and what it is."""
 
     name: str
-    title: str  # as people write it, for messages
-    folders: tuple[str, ...]  # relative to root; "" is root itself
-    torchvision_class: str  # whose mirrors/resources the download uses
+    folders: tuple[str, ...]  # relative to root; "" is root itself (downloads go into sources.py's folder)
     stats: stats.Stats
     class_names: tuple[str, ...]
 
 
-MNIST = IdxDataset("mnist", "MNIST", ("MNIST/raw", "mnist", ""), "MNIST", stats.MNIST,
+MNIST = IdxDataset("mnist", ("MNIST/raw", "mnist", ""), stats.MNIST,
                    tuple(str(d) for d in range(10)))
-FASHION_MNIST = IdxDataset("fashion_mnist", "Fashion-MNIST", ("FashionMNIST/raw", "fashion-mnist", ""),
-                           "FashionMNIST", stats.FASHION_MNIST, FASHION_MNIST_CLASSES)
+FASHION_MNIST = IdxDataset("fashion_mnist", ("FashionMNIST/raw", "fashion-mnist", ""),
+                           stats.FASHION_MNIST, FASHION_MNIST_CLASSES)
 
 
 def _variants(name: str) -> tuple[str, ...]:
@@ -132,16 +130,15 @@ def _split(files: dict[str, Path], split: str) -> tuple[np.ndarray, np.ndarray]:
     return images[:, None, :, :], labels.astype(np.int64)
 
 
-def load(ds: IdxDataset, root: str, download: bool) -> DatasetBundle:
+def missing_files(ds: IdxDataset, root: Path) -> str | None:
+    """For validation: None when the four files are found, else what to put where."""
+    return missing(ds.name, root, find=lambda base: find_files(ds, base), looked=lambda base: describe_search(ds, base))
+
+
+def load(ds: IdxDataset, root: str, download: bool, url: str | None = None) -> DatasetBundle:
     """Load an idx dataset found under ``root`` (or downloaded into ``root/<Title>/raw``)."""
-
-    def fetch(base: Path) -> None:
-        from .download import fetch_idx
-
-        fetch_idx(ds, base / ds.folders[0])
-
-    files = locate(ds.name, root, download, find=lambda base: find_files(ds, base), fetch=fetch,
-                   looked=lambda base: describe_search(ds, base), put_there=f"the four {ds.title} idx files")
+    files = locate(ds.name, root, download, find=lambda base: find_files(ds, base),
+                   looked=lambda base: describe_search(ds, base), url=url)
     with reading(ds.name):
         train, test = _split(files, "train"), _split(files, "test")
     return make_bundle(ds.name, train, test, stats=ds.stats, class_names=ds.class_names)

@@ -1,8 +1,9 @@
-"""Finding a dataset's files under ``root``, downloading on request, and one-line errors.
+"""Finding a dataset's files under the data root, downloading them when allowed, one-line errors.
 
 Every file-based dataset follows the same steps, so they live here once: look in the
-known places; if nothing is there and ``download`` is set, fetch and look again;
-otherwise say exactly where we looked and how to fix it.
+known places; if nothing is there and downloading is allowed, fetch (see download.py) and
+look again; otherwise say where we looked and which files, with which checksums, to put
+in which folder. The same sentence serves ``recipe validate`` (:func:`missing`).
 """
 
 from __future__ import annotations
@@ -12,16 +13,39 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from robustx.data import offline
 from robustx.errors import DataError
 
-T = TypeVar("T")
+from .sources import SOURCES
 
-FIX_SUFFIX = "set data.root=DIR, or pass data.download=true"
+T = TypeVar("T")
 
 
 def show_dir(path: Path) -> str:
     """A folder as users should read it in messages: with a trailing slash."""
     return str(path).rstrip("/") + "/"
+
+
+def wanted_files(dataset: str, root: Path) -> str:
+    """'put A (md5 ...), B (md5 ...) in FOLDER/': the exact files and folder for doing it by hand."""
+    source = SOURCES[dataset]
+    files = ", ".join(f"{r.filename} ({r.algorithm} {r.digest})" for r in source.files)
+    return f"put {files} in {show_dir(root / source.folder)}"
+
+
+def missing(dataset: str, root: Path, *, find: Callable[[Path], object | None], looked: Callable[[Path], str]) -> str | None:
+    """None when ``find`` sees the data under ``root``; else the one line explaining what to do."""
+    if find(root) is not None:
+        return None
+    why = "ROBUSTX_OFFLINE=1 is set" if offline() else "data.download=false"
+    if not root.exists():
+        head = f"{dataset}: data.root {root} does not exist"
+    elif not root.is_dir():
+        head = f"{dataset}: data.root {root} is not a directory"
+    else:
+        head = f"{dataset}: no data in data.root {show_dir(root)} (looked for {looked(root)})"
+    allow = "" if offline() else ", or set data.download=true"
+    return f"{head} and downloading is off ({why}); {wanted_files(dataset, root)}{allow}"
 
 
 def locate(
@@ -30,34 +54,26 @@ def locate(
     download: bool,
     *,
     find: Callable[[Path], T | None],
-    fetch: Callable[[Path], None],
     looked: Callable[[Path], str],
-    put_there: str,
+    url: str | None = None,
 ) -> T:
-    """Return ``find(root)``'s result, downloading first when allowed; else raise a DataError.
-
-    ``looked(root)`` describes the places searched; ``put_there`` completes the sentence
-    "put ... there" (e.g. "the CIFAR-10 python archive").
-    """
+    """Return ``find(root)``'s result, downloading first when allowed; else raise a one-line DataError."""
     base = Path(root).expanduser()
     found = find(base)
-    if found is None and download:
-        base.mkdir(parents=True, exist_ok=True)
-        with reading(dataset):
-            fetch(base)
-        found = find(base)
-        if found is None:
-            raise DataError(f"{dataset}: the download into {base} finished but no data was found "
-                            f"(looked for {looked(base)}); remove partial files and try again")
     if found is not None:
         return found
-    if not base.exists():
-        raise DataError(f"{dataset}: data root {base} does not exist; create it and put {put_there} there, "
-                        f"{FIX_SUFFIX}")
-    if not base.is_dir():
-        raise DataError(f"{dataset}: data root {base} is not a directory; {FIX_SUFFIX}")
-    raise DataError(f"{dataset}: no data in {base} (looked for {looked(base)}); put {put_there} there, "
-                    f"{FIX_SUFFIX}")
+    if download and not offline():
+        if base.exists() and not base.is_dir():
+            raise DataError(f"{dataset}: data.root {base} is not a directory; set data.root=DIR")
+        from .download import fetch_source
+
+        fetch_source(SOURCES[dataset], base, url=url)
+        found = find(base)
+        if found is None:
+            raise DataError(f"{dataset}: the download into {show_dir(base)} finished but no data was found "
+                            f"(looked for {looked(base)})")
+        return found
+    raise DataError(missing(dataset, base, find=find, looked=looked) or f"{dataset}: no data in {base}")
 
 
 @contextmanager
@@ -70,10 +86,3 @@ def reading(dataset: str) -> Iterator[None]:
         if message.startswith(f"{dataset}: "):
             raise
         raise DataError(f"{dataset}: {message}") from None
-
-
-def download_failed(dataset: str, url: str, exc: BaseException, put_there: str, root: Path) -> DataError:
-    """The one-line error for a failed download (network, checksum, disk)."""
-    reason = " ".join(str(exc).split()) or type(exc).__name__
-    return DataError(f"{dataset}: downloading {url} failed ({reason}); put {put_there} in {root} by hand "
-                     f"and run again with data.download=false")

@@ -15,7 +15,7 @@ from robustx.errors import DataError
 
 from . import stats
 from .bundle import Split, make_bundle
-from .locate import locate, reading
+from .locate import locate, missing, reading
 
 if TYPE_CHECKING:
     from robustx.data import DatasetBundle
@@ -47,15 +47,17 @@ def read_mat(path: Path) -> Split:
     return np.transpose(x, (3, 2, 0, 1)), y  # (H, W, C, N) -> (N, C, H, W)
 
 
-def load(root: str, download: bool) -> DatasetBundle:
-    def fetch(base: Path) -> None:
-        from .download import fetch_svhn
+def describe_search(root: Path) -> str:
+    return " and ".join(str(root / n) for n in FILES.values())
 
-        fetch_svhn(base)
 
-    files = locate("svhn", root, download, find=find_files, fetch=fetch,
-                   looked=lambda base: " and ".join(str(base / n) for n in FILES.values()),
-                   put_there="train_32x32.mat and test_32x32.mat")
+def missing_files(root: Path) -> str | None:
+    """For validation: None when both .mat files are there, else what to put where."""
+    return missing("svhn", root, find=find_files, looked=describe_search)
+
+
+def load(root: str, download: bool, url: str | None = None) -> DatasetBundle:
+    files = locate("svhn", root, download, find=find_files, looked=describe_search, url=url)
     with reading("svhn"):
         train, test = read_mat(files["train"]), read_mat(files["test"])
     return make_bundle("svhn", train, test, stats=stats.SVHN, class_names=tuple(str(d) for d in range(10)))

@@ -12,6 +12,7 @@ from robustx.defense import Attack, TrainContext
 
 from .base import MixedNaturalDefense, attack_labels
 from .perturb import eval_mode
+from .schedule import EpsSchedule
 
 
 class AttackTraining(MixedNaturalDefense):
@@ -19,8 +20,10 @@ class AttackTraining(MixedNaturalDefense):
 
     name = "pgd_at"
 
-    def __init__(self, attack: dict[str, Any], natural_fraction: float = 0.0) -> None:
-        super().__init__(natural_fraction)
+    def __init__(
+        self, attack: dict[str, Any], natural_fraction: float = 0.0, eps_schedule: EpsSchedule | None = None
+    ) -> None:
+        super().__init__(natural_fraction, eps_schedule)
         self.attack_spec = dict(attack)
 
     def setup(self, ctx: TrainContext) -> None:
@@ -41,9 +44,13 @@ class MixedAttackTraining(MixedNaturalDefense):
     """
 
     def __init__(
-        self, attacks: list[dict[str, Any]], strategy: Literal["rand", "max"], natural_fraction: float = 0.0
+        self,
+        attacks: list[dict[str, Any]],
+        strategy: Literal["rand", "max"],
+        natural_fraction: float = 0.0,
+        eps_schedule: EpsSchedule | None = None,
     ) -> None:
-        super().__init__(natural_fraction)
+        super().__init__(natural_fraction, eps_schedule)
         self.attack_specs = [dict(spec) for spec in attacks]
         self.strategy = strategy
         self.name = f"mat_{strategy}"
@@ -106,8 +113,9 @@ class CleanAdversarialMix(MixedNaturalDefense):
         kappa: float = 0.0,
         adv_weight: float = 0.5,
         natural_fraction: float = 0.0,
+        eps_schedule: EpsSchedule | None = None,
     ) -> None:
-        super().__init__(natural_fraction)
+        super().__init__(natural_fraction, eps_schedule)
         self.attack_spec = None if attack is None else dict(attack)
         self.cw_params = {"eps": float(eps), "alpha": float(alpha), "steps": int(steps), "kappa": float(kappa)}
         self.adv_weight = float(adv_weight)

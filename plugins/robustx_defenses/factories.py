@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from robustx.errors import ParamError
 from robustx.params import Range
 
+from .schedule import parse_eps_schedule
+
 if TYPE_CHECKING:
     from robustx.defense import Defense
 
@@ -28,6 +30,8 @@ Step = Annotated[float, Range(gt=0)]
 Steps = Annotated[int, Range(ge=1)]
 Weight = Annotated[float, Range(ge=0, le=1)]
 Coefficient = Annotated[float, Range(ge=0)]
+#: ``{name: constant|linear, warmup_epochs: N}`` or ``warmup_steps: N``: ramps eps and the step size together.
+EpsScheduleSpec = dict | str | None
 
 
 def standard() -> Defense:
@@ -37,11 +41,13 @@ def standard() -> Defense:
     return StandardTraining()
 
 
-def pgd_at(*, attack: dict = PGD_LINF, natural_fraction: NaturalFraction = 0.0) -> Defense:
+def pgd_at(
+    *, attack: dict = PGD_LINF, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None
+) -> Defense:
     """Madry et al. 2018: minimize CE on PGD examples (any attack component works)."""
     from .adversarial import AttackTraining
 
-    return AttackTraining(attack, natural_fraction=natural_fraction)
+    return AttackTraining(attack, natural_fraction=natural_fraction, eps_schedule=parse_eps_schedule(eps_schedule))
 
 
 def fgsm_rs(
@@ -50,27 +56,38 @@ def fgsm_rs(
     alpha: Step | None = None,
     co_threshold: Annotated[float, Range(gt=0, lt=1)] = 0.5,
     natural_fraction: NaturalFraction = 0.0,
+    eps_schedule: EpsScheduleSpec = None,
 ) -> Defense:
     """Wong et al. 2020: one FGSM step (alpha = 1.25 * eps unless given) from a uniform start."""
     from .fast import FastAdversarialTraining
 
     return FastAdversarialTraining(
-        eps, 1.25 * eps if alpha is None else alpha, co_threshold=co_threshold, natural_fraction=natural_fraction
+        eps, 1.25 * eps if alpha is None else alpha, co_threshold=co_threshold, natural_fraction=natural_fraction,
+        eps_schedule=parse_eps_schedule(eps_schedule),
     )
 
 
-def mat_rand(*, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0) -> Defense:
+def mat_rand(
+    *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None
+) -> Defense:
     """Araujo et al. 2020 MAT-Rand: each batch is attacked by one attack drawn uniformly from ``attacks``."""
-    from .adversarial import MixedAttackTraining
-
-    return MixedAttackTraining(_non_empty(attacks), strategy="rand", natural_fraction=natural_fraction)
+    return _mixed(attacks, "rand", natural_fraction, eps_schedule)
 
 
-def mat_max(*, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0) -> Defense:
+def mat_max(
+    *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None
+) -> Defense:
     """Araujo et al. 2020 MAT-Max: each example takes the attack that maximizes its loss."""
+    return _mixed(attacks, "max", natural_fraction, eps_schedule)
+
+
+def _mixed(attacks: list[dict], strategy: Literal["rand", "max"], natural_fraction: float, eps_schedule: EpsScheduleSpec) -> Defense:
     from .adversarial import MixedAttackTraining
 
-    return MixedAttackTraining(_non_empty(attacks), strategy="max", natural_fraction=natural_fraction)
+    return MixedAttackTraining(
+        _non_empty(attacks), strategy=strategy, natural_fraction=natural_fraction,
+        eps_schedule=parse_eps_schedule(eps_schedule),
+    )
 
 
 def trades(
@@ -80,31 +97,40 @@ def trades(
     alpha: Step = 0.007,
     steps: Steps = 10,
     natural_fraction: NaturalFraction = 0.0,
+    eps_schedule: EpsScheduleSpec = None,
 ) -> Defense:
     """Zhang et al. 2019: CE(f(x), y) + beta * KL(f(x) || f(x')), x' maximizing the KL (reference defaults)."""
     from .trades import Trades
 
-    return Trades(beta=beta, eps=eps, alpha=alpha, steps=steps, natural_fraction=natural_fraction)
+    return Trades(
+        beta=beta, eps=eps, alpha=alpha, steps=steps, natural_fraction=natural_fraction,
+        eps_schedule=parse_eps_schedule(eps_schedule),
+    )
 
 
 def jacobian_reg(
     *,
-    c: Coefficient = 500.0,
-    norm: Literal["l1", "l2", "l2_squared"] = "l2",
-    reduction: Literal["sum", "mean"] = "sum",
+    c: Coefficient = 50.0,
+    norm: Literal["l1", "l2", "l2_squared"] = "l2_squared",
+    reduction: Literal["sum", "mean"] = "mean",
     attack: dict | None = None,
     adv_weight: Weight = 0.5,
     natural_fraction: NaturalFraction = 0.0,
+    eps_schedule: EpsScheduleSpec = None,
 ) -> Defense:
     """Yu et al. 2018: CE + c * mean_i R(d margin(x_i) / d x_i); with ``attack``, their Ours+AdvTrain.
 
-    ``reduction`` sums (the norm as written) or averages over input entries (the scale under
-    which the paper's c=500 trains; with "sum", c around 0.1 is comparable on [0,1] images).
+    The norm and reduction default to the reading of the paper's c=500 that trains on MNIST: the
+    squared L2 norm averaged over the input entries (a TensorFlow-style ``reduce_mean``); the plain
+    summed L2 norm at c=500 collapses training to chance (issue 8). The mean grows as images get
+    smaller (c=500 on 8x8 digits stays near chance), so the default c is a milder 50 that trains on
+    both; the decision-surface recipes set the paper's c=500 explicitly.
     """
     from .gradient_reg import JacobianRegularization
 
     return JacobianRegularization(
-        c=c, norm=norm, reduction=reduction, attack=attack, adv_weight=adv_weight, natural_fraction=natural_fraction
+        c=c, norm=norm, reduction=reduction, attack=attack, adv_weight=adv_weight, natural_fraction=natural_fraction,
+        eps_schedule=parse_eps_schedule(eps_schedule),
     )
 
 
@@ -124,6 +150,7 @@ def adv_train_cw(
     kappa: Coefficient = 0.0,
     adv_weight: Weight = 0.5,
     natural_fraction: NaturalFraction = 0.0,
+    eps_schedule: EpsScheduleSpec = None,
 ) -> Defense:
     """The decision-surface paper's AdvTrain baseline: (1-w) CE(x) + w CE(x_adv).
 
@@ -134,7 +161,7 @@ def adv_train_cw(
 
     return CleanAdversarialMix(
         attack, eps=eps, alpha=alpha, steps=steps, kappa=kappa,
-        adv_weight=adv_weight, natural_fraction=natural_fraction,
+        adv_weight=adv_weight, natural_fraction=natural_fraction, eps_schedule=parse_eps_schedule(eps_schedule),
     )
 
 

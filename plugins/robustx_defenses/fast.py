@@ -11,6 +11,7 @@ from torch import nn
 from .base import MixedNaturalDefense
 from .overfitting import CatastrophicOverfittingMonitor
 from .perturb import fgsm_rs_examples
+from .schedule import EpsSchedule
 
 
 class FastAdversarialTraining(MixedNaturalDefense):
@@ -18,13 +19,21 @@ class FastAdversarialTraining(MixedNaturalDefense):
 
     name = "fgsm_rs"
 
-    def __init__(self, eps: float, alpha: float, co_threshold: float = 0.5, natural_fraction: float = 0.0) -> None:
-        super().__init__(natural_fraction)
+    def __init__(
+        self,
+        eps: float,
+        alpha: float,
+        co_threshold: float = 0.5,
+        natural_fraction: float = 0.0,
+        eps_schedule: EpsSchedule | None = None,
+    ) -> None:
+        super().__init__(natural_fraction, eps_schedule)
         self.eps, self.alpha = float(eps), float(alpha)
         self.monitor = CatastrophicOverfittingMonitor(co_threshold)
 
     def adversarial_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        x_adv = fgsm_rs_examples(model, x, y, self.eps, self.alpha, self.ctx.generator)
+        factor = self.eps_factor()
+        x_adv = fgsm_rs_examples(model, x, y, self.eps * factor, self.alpha * factor, self.ctx.generator)
         return F.cross_entropy(model(x_adv), y)
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, Any]) -> None:

@@ -18,6 +18,7 @@ from torch import nn
 from robustx.defense import Defense, TrainContext
 
 from .base import MixedNaturalDefense
+from .schedule import EpsSchedule
 from robustx.functional import logit_margin
 
 Norm = Literal["l1", "l2", "l2_squared"]
@@ -74,13 +75,14 @@ class JacobianRegularization(MixedNaturalDefense):
         self,
         *,
         c: float,
-        norm: Norm = "l2",
-        reduction: Reduction = "sum",
+        norm: Norm = "l2_squared",
+        reduction: Reduction = "mean",
         attack: dict[str, Any] | None = None,
         adv_weight: float = 0.5,
         natural_fraction: float = 0.0,
+        eps_schedule: EpsSchedule | None = None,
     ) -> None:
-        super().__init__(natural_fraction)
+        super().__init__(natural_fraction, eps_schedule)
         self.c, self.norm, self.reduction, self.adv_weight = float(c), norm, reduction, float(adv_weight)
         self.attack_spec = None if attack is None else dict(attack)
         self.attack = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from robustx.engine.stochastic import in_training_phase
+
 
 class InferenceNoise(nn.Module):
     """``model(x + sigma * N(0, I))``, stochastic in eval mode (that is the defense).
@@ -25,7 +27,8 @@ class InferenceNoise(nn.Module):
         self.noise_in_training = noise_in_training
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.sigma > 0 and (self.noise_in_training or not self.training):
+        # off while weights train (training-time attacks run in eval mode, inside training_phase)
+        if self.sigma > 0 and (self.noise_in_training or not (self.training or in_training_phase())):
             x = x + self.sigma * torch.randn_like(x)
         return self.model(x)
 

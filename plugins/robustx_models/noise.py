@@ -51,6 +51,10 @@ class _ParametricNoise:
         std = out.detach().std()
         return out + self.alpha_a * torch.randn_like(out) * std
 
+    def no_weight_decay(self) -> set[str]:
+        """The alphas (timm convention): decay would pull the noise scale to 0, as the PNI code avoids."""
+        return {name for name in ("alpha_w", "alpha_a") if getattr(self, name) is not None}
+
     def extra_repr(self) -> str:  # type: ignore[misc]
         return f"{super().extra_repr()}, noise_on={self.noise_on}, noise_enabled={self.noise_enabled}"  # type: ignore[misc]
 

@@ -154,23 +154,24 @@ def noisy_basicnet(
                     on=on, alpha_init=alpha_init)
 
 
-#: (name, factory, aliases, description): what ``robustx list architectures`` shows
+#: (name, factory, aliases, description): what ``robustx list architectures`` shows; parameter
+#: counts live in docs/architectures.md only (tests/test_architectures.py checks them)
 ARCHITECTURES = (
-    ("mnist_cnn", mnist_cnn, (), "Madry et al. MNIST CNN: conv32-5x5, pool, conv64-5x5, pool, fc1024 (3.3M on MNIST)"),
-    ("small_cnn", small_cnn, (), "tiny 2-conv CNN (~10K params) for quick runs; works from 8x8 inputs"),
-    ("basicnet", basicnet, (), "small baseline CNN: 4 conv + fc256 + fc (0.33M)"),
-    ("ds_mnist_net", ds_mnist_net, (), "decision-surface paper's MNIST net: 2 conv + 2 fc (0.42M on MNIST)"),
-    ("ds_cifar_convnet", ds_cifar_convnet, (), "decision-surface paper's CIFAR ConvNet: 5 conv + global avg pool (0.96M)"),
-    ("vgg11", vgg11, ("vgg11_bn",), "VGG-11 with batch norm, CIFAR head (9.2M)"),
-    ("resnet20", resnet20, (), "CIFAR ResNet-20, He et al. 2016 (0.27M)"),
-    ("resnet32", resnet32, (), "CIFAR ResNet-32, He et al. 2016 (0.46M)"),
-    ("resnet56", resnet56, (), "CIFAR ResNet-56, He et al. 2016 (0.85M)"),
-    ("preact_resnet18", preact_resnet18, ("preactresnet18",), "PreAct ResNet-18, CIFAR stem (11.2M)"),
+    ("mnist_cnn", mnist_cnn, (), "Madry et al. MNIST CNN: conv32-5x5, pool, conv64-5x5, pool, fc1024"),
+    ("small_cnn", small_cnn, (), "tiny 2-conv CNN for quick runs; works from 8x8 inputs"),
+    ("basicnet", basicnet, (), "small baseline CNN: 4 conv + fc256 + fc"),
+    ("ds_mnist_net", ds_mnist_net, (), "decision-surface paper's MNIST net: 2 conv + 2 fc"),
+    ("ds_cifar_convnet", ds_cifar_convnet, (), "decision-surface paper's CIFAR ConvNet: 5 conv + global avg pool"),
+    ("vgg11", vgg11, ("vgg11_bn",), "VGG-11 with batch norm, CIFAR head"),
+    ("resnet20", resnet20, (), "CIFAR ResNet-20, He et al. 2016"),
+    ("resnet32", resnet32, (), "CIFAR ResNet-32, He et al. 2016"),
+    ("resnet56", resnet56, (), "CIFAR ResNet-56, He et al. 2016"),
+    ("preact_resnet18", preact_resnet18, ("preactresnet18",), "PreAct ResNet-18, CIFAR stem"),
     ("wide_resnet", wide_resnet, ("wrn",), "WideResNet WRN-depth-widen_factor with dropout (default 28-10)"),
-    ("wrn_28_10", wrn_28_10, (), "WideResNet-28-10 (36.5M)"),
-    ("wrn_34_10", wrn_34_10, (), "WideResNet-34-10, Madry/TRADES model (46.2M)"),
-    ("wide_resnet18", wide_resnet18, (), "ResNet-18 with a width multiplier (width=1: 11.2M)"),
-    ("wider_resnet18", wider_resnet18, (), "ResNet-18 at width 1.25, stage widths 80-640 (17.5M)"),
+    ("wrn_28_10", wrn_28_10, (), "WideResNet-28-10"),
+    ("wrn_34_10", wrn_34_10, (), "WideResNet-34-10, Madry/TRADES model"),
+    ("wide_resnet18", wide_resnet18, (), "ResNet-18 with a width multiplier"),
+    ("wider_resnet18", wider_resnet18, (), "ResNet-18 at width 1.25, stage widths 80-640"),
     ("noisy_resnet20", noisy_resnet20, (), "ResNet-20 with parametric noise injection (Rakin et al. 2018)"),
     ("noisy_basicnet", noisy_basicnet, (), "basicnet with parametric noise injection (Rakin et al. 2018)"),
 )

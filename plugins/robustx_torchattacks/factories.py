@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
 from robustx.params import Range
+from robustx.threat import threat_model
 
 if TYPE_CHECKING:
     from torch import nn
@@ -36,6 +37,7 @@ def _wrap(model: "nn.Module", build, **kwargs) -> "TorchAttack":  # noqa: ANN001
     return TorchAttack(model, build, **kwargs)
 
 
+@threat_model(norm="Linf")
 def fgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, targeted: Targeted = "none",
          seed: Seed = None) -> "TorchAttack":
     """FGSM: Goodfellow et al. 2015, 'Explaining and Harnessing Adversarial Examples' (arXiv:1412.6572).
@@ -50,6 +52,7 @@ def fgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, targeted: Targeted = 
                  name="fgsm", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+@threat_model(norm="Linf")
 def pgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
         random_start: bool = True, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
     """PGD: Madry et al. 2018, 'Towards Deep Learning Models Resistant to Adversarial Attacks' (arXiv:1706.06083).
@@ -66,6 +69,7 @@ def pgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 
                  name="pgd", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+@threat_model(norm="L2")
 def pgd_l2(model: "nn.Module", *, eps: L2Budget = 0.5, alpha: StepSize = 0.1, steps: Steps = 10,
            random_start: bool = True, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
     """PGD-L2: Madry et al. 2018, 'Towards Deep Learning Models Resistant to Adversarial Attacks' (arXiv:1706.06083).
@@ -82,6 +86,7 @@ def pgd_l2(model: "nn.Module", *, eps: L2Budget = 0.5, alpha: StepSize = 0.1, st
                  name="pgd_l2", norm="L2", eps=eps, targeted=targeted, seed=seed)
 
 
+@threat_model(norm="Linf")
 def bim(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255,
         steps: Annotated[int, Range(ge=0)] = 10, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
     """BIM (iterative FGSM): Kurakin et al. 2017, 'Adversarial Examples in the Physical World' (arXiv:1607.02533).
@@ -97,6 +102,7 @@ def bim(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 
                  name="bim", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+@threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def cw(model: "nn.Module", *, c: Positive = 1.0, kappa: NonNegative = 0.0, steps: Steps = 50,
        lr: Positive = 0.01, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
     """CW-L2: Carlini & Wagner 2017, 'Towards Evaluating the Robustness of Neural Networks' (arXiv:1608.04644).
@@ -105,14 +111,15 @@ def cw(model: "nn.Module", *, c: Positive = 1.0, kappa: NonNegative = 0.0, steps
     examples that are not fooled are returned unchanged.
     Arguments: c (weight of the classification loss); kappa (confidence margin); steps (Adam steps);
     lr (Adam learning rate); targeted (none | least_likely | random); seed.
-    Example: ``{name: cw, c: 1.0, kappa: 0, steps: 100, lr: 0.01}``
+    Example: ``{name: cw_fixed_c, c: 1.0, kappa: 0, steps: 100, lr: 0.01}`` (``cw`` is the binary-search version)
     """
     import torchattacks
 
     return _wrap(model, lambda x: torchattacks.CW(model, c=c, kappa=kappa, steps=steps, lr=lr),
-                 name="cw", norm=None, eps=None, targeted=targeted, seed=seed)
+                 name="cw_fixed_c", norm=None, eps=None, targeted=targeted, seed=seed)
 
 
+@threat_model(norm="Linf")
 def mifgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
            decay: NonNegative = 1.0, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
     """MI-FGSM: Dong et al. 2018, 'Boosting Adversarial Attacks with Momentum' (arXiv:1710.06081).
@@ -128,6 +135,7 @@ def mifgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2
                  name="mifgsm", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+@threat_model(norm_param="norm")
 def apgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, steps: Steps = 10,
          n_restarts: Count = 1, loss: Literal["ce", "dlr"] = "ce", eot_iter: Count = 1,
          rho: Annotated[float, Range(gt=0, lt=1)] = 0.75, seed: Seed = None) -> "TorchAttack":
@@ -141,11 +149,16 @@ def apgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, step
     """
     import torchattacks
 
-    return _wrap(model, lambda x: torchattacks.APGD(model, norm=norm, eps=eps, steps=steps, n_restarts=n_restarts,
-                                                    loss=loss, eot_iter=eot_iter, rho=rho, seed=0),
+    apgd_class = torchattacks.APGD
+    if _randomized(model):  # keep the best expected-loss iterate, not the clean image
+        from .randomized import ExpectedLossAPGD as apgd_class
+
+    return _wrap(model, lambda x: apgd_class(model, norm=norm, eps=eps, steps=steps, n_restarts=n_restarts,
+                                             loss=loss, eot_iter=eot_iter, rho=rho, seed=0),
                  name="apgd", norm=norm, eps=eps, seed=seed, reseeds_rng=True)
 
 
+@threat_model(norm_param="norm")
 def square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, n_queries: Count = 5000,
            n_restarts: Count = 1, p_init: Annotated[float, Range(gt=0, le=1)] = 0.8,
            loss: Literal["margin", "ce"] = "margin", resc_schedule: bool = True,
@@ -167,6 +180,7 @@ def square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, n_
                  name="square", norm=norm, eps=eps, targeted=targeted, seed=seed, reseeds_rng=True)
 
 
+@threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def deepfool(model: "nn.Module", *, steps: Steps = 50, overshoot: NonNegative = 0.02) -> "TorchAttack":
     """DeepFool: Moosavi-Dezfooli et al. 2016, 'DeepFool: a Simple and Accurate Method to Fool Deep Neural
     Networks' (arXiv:1511.04599).
@@ -182,6 +196,7 @@ def deepfool(model: "nn.Module", *, steps: Steps = 50, overshoot: NonNegative = 
                  name="deepfool", norm=None, eps=None)
 
 
+@threat_model(norm="Linf")
 def eotpgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
            eot_iter: Count = 2, random_start: bool = True, targeted: Targeted = "none",
            seed: Seed = None) -> "TorchAttack":
@@ -200,11 +215,28 @@ def eotpgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2
                  name="eotpgd", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+def _randomized(model: "nn.Module") -> bool:
+    """The evaluator attacks randomized models through an EOT model that says so (``randomized``)."""
+    return bool(getattr(model, "randomized", False))
+
+
 def _autoattack(model: "nn.Module", version: str, name: str, norm: str, eps: float,
                 seed: int | None) -> "TorchAttack":
     import torchattacks
 
     from robustx.attack_guard import num_classes_of
+
+    if _randomized(model) and version == "standard":
+        from robustx.plugins import warn
+
+        warn(f"attack '{name}': version 'standard' on a randomized model overstates robustness; "
+             "use version 'auto' or 'rand' (APGD-CE and APGD-DLR with EOT)")
+    if _randomized(model) and version != "standard":
+        from .randomized import rand_autoattack
+
+        return _wrap(model, lambda x: rand_autoattack(model, norm=norm, eps=eps), name=name, norm=norm, eps=eps,
+                     seed=seed, reseeds_rng=True)
+    version = "standard" if version == "auto" else version
 
     def build(x):  # noqa: ANN001, ANN202 - n_classes comes from the model's output on the first batch
         return torchattacks.AutoAttack(model, norm=norm, eps=eps, version=version,
@@ -213,19 +245,23 @@ def _autoattack(model: "nn.Module", version: str, name: str, norm: str, eps: flo
     return _wrap(model, build, name=name, norm=norm, eps=eps, seed=seed, reseeds_rng=True)
 
 
+@threat_model(norm_param="norm")
 def autoattack(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
-               seed: Seed = None) -> "TorchAttack":
-    """AutoAttack (standard): Croce & Hein 2020, 'Reliable Evaluation of Adversarial Robustness with an
+               version: Literal["auto", "standard", "rand"] = "auto", seed: Seed = None) -> "TorchAttack":
+    """AutoAttack: Croce & Hein 2020, 'Reliable Evaluation of Adversarial Robustness with an
     Ensemble of Diverse Parameter-free Attacks' (arXiv:2003.01690).
 
-    Distance: Linf or L2 (``norm``). APGD-CE, APGD-T, FAB-T and Square (5000 queries) run in turn on the
-    still-robust examples; the number of classes is read from the model's output.
-    Arguments: norm; eps (budget); seed (None: drawn from the global RNG per call).
+    Distance: Linf or L2 (``norm``). Standard version: APGD-CE, APGD-T, FAB-T and Square (5000 queries)
+    run in turn on the still-robust examples; the number of classes is read from the model's output.
+    On a randomized model (the evaluator detects it) ``version: auto`` runs the 'rand' version: APGD-CE and
+    APGD-DLR with EOT, keeping per example the iterate of highest expected loss; pinning 'standard' warns.
+    Arguments: norm; eps (budget); version (auto | standard | rand); seed (None: drawn from the global RNG).
     Example: ``{name: autoattack, norm: Linf, eps: 8/255}``
     """
-    return _autoattack(model, "standard", "autoattack", norm, eps, seed)
+    return _autoattack(model, version, "autoattack", norm, eps, seed)
 
 
+@threat_model(norm_param="norm")
 def autoattack_rand(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
                     seed: Seed = None) -> "TorchAttack":
     """AutoAttack (rand): Croce & Hein 2020, 'Reliable Evaluation of Adversarial Robustness with an
@@ -236,3 +272,30 @@ def autoattack_rand(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 
     Example: ``{name: autoattack_rand, norm: Linf, eps: 8/255}``
     """
     return _autoattack(model, "rand", "autoattack_rand", norm, eps, seed)
+
+
+@threat_model(norm_param="norm", eps_param=None, minimum_norm=True)
+def fab(model: "nn.Module", *, norm: Literal["Linf", "L2", "L1"] = "L2", steps: Steps = 10, n_restarts: Count = 1,
+        alpha_max: Annotated[float, Range(gt=0, le=1)] = 0.1, eta: Annotated[float, Range(ge=1)] = 1.05,
+        beta: Annotated[float, Range(gt=0, lt=1)] = 0.9, seed: Seed = None) -> "TorchAttack":
+    """FAB: Croce & Hein 2020, 'Minimally Distorted Adversarial Examples with a Fast Adaptive Boundary Attack'
+    (arXiv:1907.02044).
+
+    Distance: Linf, L2 or L1 (``norm``), minimum-norm (no budget: ``norm`` and ``eps`` of the attack object are
+    None); untargeted. Per example it returns the smallest adversarial it found, or the clean image.
+    Much stronger per step than C&W on small budgets (quickstart: within L2 0.8 it matches PGD-L2 at 0.8).
+    Arguments: norm; steps; n_restarts (restarts after the first start from random points in the largest
+    ball of [0,1] images); alpha_max, eta, beta (FAB's step parameters); seed.
+    Example: ``{name: fab, norm: L2, steps: 20}``
+    """
+    import torchattacks
+
+    from robustx.attack_guard import num_classes_of
+    from robustx.threat import budget_bound
+
+    def build(x):  # noqa: ANN001, ANN202 - FAB's eps only bounds its random restarts: make it the whole box
+        return torchattacks.FAB(model, norm=norm, eps=budget_bound(norm, tuple(x.shape[1:])),
+                                steps=steps, n_restarts=n_restarts, alpha_max=alpha_max, eta=eta, beta=beta,
+                                n_classes=num_classes_of(model, x), seed=0)
+
+    return _wrap(model, build, name="fab", norm=None, eps=None, seed=seed, reseeds_rng=True)

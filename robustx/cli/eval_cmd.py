@@ -1,4 +1,4 @@
-"""``robustx eval RUN_DIR``: re-evaluate a finished run's model with its own or other attacks."""
+"""``robustx eval``: re-evaluate a finished run, or evaluate any model (--model/--weights/--dataset)."""
 
 from __future__ import annotations
 
@@ -13,34 +13,88 @@ def parse_attack_option(text: str) -> dict:
 
     text = text.strip()
     if text.startswith("{"):
-        spec = yaml.safe_load(text)
+        try:
+            spec = yaml.safe_load(text)
+        except yaml.YAMLError:
+            spec = None
         if not isinstance(spec, dict):
             raise RecipeError(f"--attack {text!r}: expected a mapping like {{name: pgd, eps: 8/255}}")
         return spec
+    if not text:
+        raise RecipeError("--attack '': expected an attack like \"pgd eps=8/255 steps=20\"")
     name, *pairs = text.split()
     spec = {"name": name}
     for pair in pairs:
         if "=" not in pair:
             raise RecipeError(f"--attack {text!r}: '{pair}' should be key=value")
         key, value = pair.split("=", 1)
-        spec[key] = yaml.safe_load(value)
+        try:
+            spec[key] = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise RecipeError(f"--attack {text!r}: cannot read the value of '{key}'") from None
     return spec
 
 
+def _any_model(model: str, weights: str | None, dataset: str | None, data_root: str | None, normalize: bool,
+               specs: list[dict], limit: int | None, device: str, quiet: bool, audit: str | None) -> dict:
+    from ..anymodel import evaluate, load_any_model
+    from ..data import downloads_allowed, resolve_data_root
+    from ..plugins import get_host
+
+    if not weights or not dataset:
+        raise RecipeError(f"--model {model}: also give --weights FILE.safetensors and --dataset NAME")
+    host = get_host()
+    bundle = host.registry("dataset").create(dataset, root=str(resolve_data_root(data_root)),
+                                             download=downloads_allowed(True))
+    net = load_any_model(model, weights, bundle.info, normalize=normalize, host=host)
+    test = bundle.test
+    return evaluate(net, (test.as_float(), test.y), specs or ["clean"], device=device, limit=limit,
+                    progress=not quiet, audit=audit, host=host, dataset_info=bundle.info)
+
+
 @click.command("eval")
-@click.argument("run_dir", type=click.Path())
+@click.argument("run_dir", type=click.Path(), required=False)
 @click.option("--attack", "attacks", multiple=True,
               help="Attack to run, e.g. --attack clean --attack \"pgd eps=8/255 steps=20\" (repeatable). "
                    "Default: the run's own evaluate.attacks.")
-@click.option("--limit", type=int, default=None, help="Evaluate on the first N test images.")
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Evaluate on the first N test images.")
 @click.option("--device", default="auto", show_default=True)
+@click.option("--fresh", is_flag=True, help="Re-run every attack instead of reusing the run's saved outcomes.")
+@click.option("--model", "model", default=None, help="Evaluate any model: a registered architecture name.")
+@click.option("--weights", default=None, type=click.Path(), help="With --model: its .safetensors weights.")
+@click.option("--dataset", default=None, help="With --model: a registered dataset (its test split is used).")
+@click.option("--data-root", default=None, help="With --model: where the dataset's files are.")
+@click.option("--normalize/--no-normalize", default=True, show_default=True,
+              help="With --model: put the dataset's mean/std inside the model (weights trained on standardized inputs).")
+@click.option("--audit", type=click.Choice(["quick", "full"]), default=None, help="With --model: also run the audit.")
+@click.option("--out", "out_file", default=None, type=click.Path(), help="With --model: also write results.json here.")
 @click.option("--quiet", is_flag=True)
-def eval_run(run_dir: str, attacks: tuple[str, ...], limit: int | None, device: str, quiet: bool) -> None:
-    """Re-evaluate the model of RUN_DIR; writes RUN_DIR/eval/results-<time>.json."""
-    from ..evaluation import evaluate_run
+def eval_run(run_dir: str | None, attacks: tuple[str, ...], limit: int | None, device: str, fresh: bool,
+             model: str | None, weights: str | None, dataset: str | None, data_root: str | None, normalize: bool,
+             audit: str | None, out_file: str | None, quiet: bool) -> None:
+    """Re-evaluate the model of RUN_DIR (new attacks join its saved per-example outcomes; writes
+    RUN_DIR/eval/results-<time>.json), or evaluate any model with --model/--weights/--dataset."""
     from ..results import terminal_table
 
-    results, path = evaluate_run(run_dir, [parse_attack_option(a) for a in attacks], limit=limit, device=device,
-                                 progress=not quiet)
+    specs = [parse_attack_option(a) for a in attacks]
+    if model is not None:
+        if run_dir:
+            raise RecipeError("give either RUN_DIR or --model/--weights/--dataset, not both")
+        results = _any_model(model, weights, dataset, data_root, normalize, specs, limit, device, quiet, audit)
+        click.echo(terminal_table(results))
+        if out_file:
+            import json
+            from pathlib import Path
+
+            from ..engine.checkpoint import write_text_atomic
+
+            write_text_atomic(Path(out_file), json.dumps(results, indent=2))
+            click.echo(f"written: {out_file}")
+        return
+    if not run_dir:
+        raise RecipeError("robustx eval: give a RUN_DIR, or --model NAME --weights FILE --dataset NAME")
+    from ..evaluation import evaluate_run
+
+    results, path = evaluate_run(run_dir, specs, limit=limit, device=device, progress=not quiet, fresh=fresh)
     click.echo(terminal_table(results))
     click.echo(f"written: {path}")

@@ -1,13 +1,17 @@
-"""``robustx list KIND [GLOB]`` and ``robustx plugins`` (no torch import: plugins register lazily)."""
+"""``robustx list KIND [GLOB]`` and ``robustx plugins``.
+
+``list KIND`` imports only the plugins that can register KIND; ``plugins`` imports them all.
+"""
 
 from __future__ import annotations
 
 import click
 
+from ..plugins import KINDS as REGISTRY_KINDS
 from ..registry import plural
 
-KINDS = {"attacks": "attack", "defenses": "defense", "transforms": "transform", "architectures": "architecture",
-         "datasets": "dataset", "recipes": "recipe", "analyses": "analysis"}
+#: what users type (plural) -> registry kind
+KINDS = {plural(kind): kind for kind in REGISTRY_KINDS}
 
 
 @click.command("list")
@@ -24,7 +28,8 @@ def list_components(kind: str, glob: str | None) -> None:
     width = max(len(e.name) for e in entries)
     for e in entries:
         aliases = f" (aliases: {', '.join(e.aliases)})" if e.aliases else ""
-        click.echo(f"{e.name.ljust(width)}  {e.description}{aliases}  [{e.plugin}]")
+        refused = f"  REFUSED: {e.conflict}" if e.conflict else ""
+        click.echo(f"{e.name.ljust(width)}  {e.description}{aliases}  [{e.plugin}]{refused}")
 
 
 @click.command()
@@ -33,6 +38,7 @@ def plugins() -> None:
     from ..plugins import get_host
 
     host = get_host()
+    host.load_all()
     host.registries  # build them so provenance is filled in
     for info in sorted(host.plugins.values(), key=lambda i: i.name):
         version = f" {info.version}" if info.version else ""

@@ -16,8 +16,9 @@ DEBUG_ENV = "ROBUSTX_DEBUG"
 class RobustxGroup(click.Group):
     """A click group whose subcommands' robustx errors become ``Error: ...`` and exit code 1.
 
-    Plugin commands (hook ``robustx_register_commands``) are added the first time the group
-    lists or looks up its commands, so ``cli`` is complete however it is invoked.
+    Plugin commands (hook ``robustx_register_commands``, entry-point group ``robustx.commands``)
+    are added the first time the group lists its commands or is asked for one it lacks, so ``cli``
+    is complete however it is invoked, and ``robustx recipe ...`` never imports a plugin for them.
     """
 
     _plugin_commands_loaded = False
@@ -34,7 +35,8 @@ class RobustxGroup(click.Group):
         return super().list_commands(ctx)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        self._load_plugin_commands()
+        if name not in self.commands:
+            self._load_plugin_commands()
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -79,6 +81,7 @@ def cli(debug: bool) -> None:
                                                architectures, datasets, transforms)
       robustx plugins                          installed plugins and what they registered
       robustx eval runs/quickstart-... --attack "pgd eps=0.2 steps=20"
+      robustx audit runs/quickstart-...        check the numbers for gradient masking
 
     Attack budgets are in [0,1] pixel units; write 8/255 as a fraction.
     Disable plugins with ROBUSTX_DISABLE_PLUGINS=name1,name2.
@@ -86,12 +89,13 @@ def cli(debug: bool) -> None:
 
 
 def _add_builtin_commands() -> None:
-    from . import eval_cmd, list_cmds, recipe_cmds
+    from . import audit_cmd, eval_cmd, list_cmds, recipe_cmds
 
     cli.add_command(recipe_cmds.recipe)
     cli.add_command(list_cmds.list_components)
     cli.add_command(list_cmds.plugins)
     cli.add_command(eval_cmd.eval_run)
+    cli.add_command(audit_cmd.audit)
 
 
 _add_builtin_commands()

@@ -32,9 +32,9 @@ def list_recipes() -> None:
 @click.argument("name")
 def show(name: str) -> None:
     """Print a recipe's YAML."""
-    from ..recipe import find_recipe
+    from ..recipe import find_recipe, read_text
 
-    click.echo(find_recipe(name).read_text(encoding="utf-8"), nl=False)
+    click.echo(read_text(find_recipe(name)), nl=False)
 
 
 @recipe.command("cp")
@@ -82,16 +82,43 @@ def validate_cmd(name_or_path: str, overrides: tuple[str, ...]) -> None:
                f"for {r['train']['epochs']} epochs; evaluate {attacks}")
 
 
+@recipe.command("schema")
+@click.option("--out", type=click.Path(dir_okay=False), default=None, help="Write to a file instead of stdout.")
+def schema(out: str | None) -> None:
+    """Print the JSON Schema of recipes (for editor autocompletion), built from the installed plugins.
+
+    \b
+    VS Code (YAML extension): robustx recipe schema --out robustx.schema.json, then put
+    # yaml-language-server: $schema=robustx.schema.json   at the top of a recipe.
+    """
+    import json
+
+    from ..recipe_schema import recipe_schema
+
+    text = json.dumps(recipe_schema(), indent=2)
+    if out is None:
+        click.echo(text)
+        return
+    try:
+        Path(out).write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise RobustxError(f"cannot write {out}: {exc.strerror}") from None
+    click.echo(f"written: {out}")
+
+
 @recipe.command("run")
 @click.argument("name_or_path")
 @click.argument("overrides", nargs=-1)
 @click.option("--out", default="runs", show_default=True, type=click.Path(), help="Folder for run directories.")
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--resume", type=click.Path(), default=None,
-              help="Continue an interrupted run from its last completed epoch (NAME_OR_PATH is then ignored).")
+              help="Continue an interrupted run (a directory robustx created) from its last completed epoch; "
+                   "NAME_OR_PATH must be that run's recipe.")
 @click.option("--quiet", is_flag=True, help="No progress bars or epoch lines.")
+@click.option("--nproc", type=int, default=None,
+              help="Train in N processes (torch.distributed, launched with torchrun; one per GPU on CUDA).")
 def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, resume: str | None,
-        quiet: bool) -> None:
+        quiet: bool, nproc: int | None) -> None:
     """Train and evaluate as the recipe says; print the results table and the run directory.
 
     NAME_OR_PATH is a registered recipe (see `robustx recipe list`) or a YAML file. OVERRIDES are
@@ -104,13 +131,24 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
       robustx recipe run mnist_pgd_at train.epochs=2 data.limit=5000 --device cpu
       robustx recipe run my_recipe.yaml evaluate.attacks.1.eps=8/255
       robustx recipe run mat_rand_wrn --resume runs/mat_rand_wrn-20260101-120000
+      robustx recipe run cifar10_pgd_at --nproc 2   (= torchrun --nproc_per_node 2 -m robustx recipe run ...)
     """
-    from ..pipeline import run_recipe
+    if nproc is not None:
+        from ..distributed import relaunch
+
+        args = ["recipe", "run", name_or_path, *overrides, "--out", out, "--device", device]
+        args += (["--resume", resume] if resume else []) + (["--quiet"] if quiet else [])
+        raise SystemExit(relaunch(nproc, args))
+    from ..runner.entry import run_recipe
     from ..results import terminal_table
 
     echo = None if quiet else (lambda msg: click.echo(msg, err=True))
     results = run_recipe(name_or_path, overrides, out=out, device=device, resume=resume,
                          progress=not quiet, echo=echo)
+    from ..distributed import is_main
+
+    if not is_main():  # under torchrun, rank 0 prints for the job
+        return
     if "study" in results:
         click.echo(results["table"])
         click.echo(f"study directory: {results['study_dir']} (table.md, study.json, one run directory per row)")
@@ -119,6 +157,8 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
     if results.get("stochastic"):
         click.echo(f"(randomized model: EOT with {results['eot_samples']} samples, "
                    f"accuracy averaged over {results['n_predictions']} predictions)")
-    click.echo(f"clean {100 * results['clean_accuracy']:.2f}%  worst case {100 * results['worst_case_accuracy']:.2f}%"
+    headline = results.get("worst_case_threat_model")
+    worst = f"{headline['norm']} {headline['eps']:.4g}" if headline else "worst case"
+    click.echo(f"clean {100 * results['clean_accuracy']:.2f}%  {worst} {100 * results['worst_case_accuracy']:.2f}%"
                f"  ({results['seconds_total']:.1f}s)")
     click.echo(f"run directory: {results['run_dir']}")

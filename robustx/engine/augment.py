@@ -1,32 +1,32 @@
-"""Vectorised batch augmentation: random crop with zero padding and horizontal flip (CIFAR style)."""
+"""Batch augmentation named by ``data.augment``, built once through the augmentation registry.
+
+``data.augment`` is a name (``crop_flip``) or a spec (``{name: crop, padding: 2}``); the factories
+live in plugins (built-ins: ``plugins/robustx_training``) and return ``augment(x, generator) -> x``.
+"""
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
+import json
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..plugins import PluginHost, get_host
+
+if TYPE_CHECKING:
+    import torch
+
+_built: dict[str, Callable[..., Any]] = {}
 
 
-def random_crop(x: torch.Tensor, padding: int, generator: torch.Generator | None) -> torch.Tensor:
-    """Pad by ``padding`` and crop back at a random offset per image, in one gather."""
-    b, c, h, w = x.shape
-    padded = F.pad(x, (padding,) * 4)
-    oy = torch.randint(0, 2 * padding + 1, (b,), generator=generator).to(x.device)
-    ox = torch.randint(0, 2 * padding + 1, (b,), generator=generator).to(x.device)
-    rows = (oy[:, None] + torch.arange(h, device=x.device)[None, :])  # (B, H)
-    cols = (ox[:, None] + torch.arange(w, device=x.device)[None, :])  # (B, W)
-    bi = torch.arange(b, device=x.device)[:, None, None, None]
-    ci = torch.arange(c, device=x.device)[None, :, None, None]
-    return padded[bi, ci, rows[:, None, :, None], cols[:, None, None, :]]
+def build_augmentation(spec: str | dict[str, Any], host: PluginHost | None = None) -> Callable[..., Any]:
+    spec = {"name": spec} if isinstance(spec, str) else dict(spec)
+    return (host or get_host()).registry("augmentation").create(spec.pop("name"), **spec)
 
 
-def random_flip(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    flip = (torch.rand(x.shape[0], generator=generator) < 0.5).to(x.device)
-    return torch.where(flip[:, None, None, None], x.flip(3), x)
-
-
-def augment_batch(x: torch.Tensor, mode: str, generator: torch.Generator | None) -> torch.Tensor:
-    if mode in ("crop", "crop_flip"):
-        x = random_crop(x, 4 if x.shape[-1] >= 16 else 1, generator)
-    if mode in ("flip", "crop_flip"):
-        x = random_flip(x, generator)
-    return x
+def augment_batch(x: "torch.Tensor", augment: Any, generator: "torch.Generator | None") -> "torch.Tensor":
+    """Apply ``augment`` (a built callable, a name or a spec); specs are built once and reused."""
+    if not callable(augment):
+        key = json.dumps(augment, sort_keys=True)
+        if key not in _built:
+            _built[key] = build_augmentation(augment)
+        augment = _built[key]
+    return augment(x, generator)

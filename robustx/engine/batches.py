@@ -7,11 +7,15 @@ is faster than a DataLoader and keeps the loop identical to a hand-written one.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import torch
 
 from ..data import ImageSet
 from .augment import augment_batch
+
+if TYPE_CHECKING:
+    from ..distributed import Shard
 
 
 class DeviceImageSet:
@@ -25,6 +29,10 @@ class DeviceImageSet:
     def __len__(self) -> int:
         return int(self.y.shape[0])
 
+    def rows(self, index: slice) -> "DeviceImageSet":
+        """Rows ``index`` (e.g. this rank's part of an evaluation), without another copy to the device."""
+        return DeviceImageSet(ImageSet(self.x[index], self.y[index]), self.device)
+
     def to_float(self, x: torch.Tensor) -> torch.Tensor:
         return x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()
 
@@ -36,21 +44,35 @@ class DeviceImageSet:
         generator: torch.Generator | None = None,
         augment: str = "none",
         drop_last: bool = False,
+        shard: "Shard | None" = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        """Batches of ``batch_size`` (a shuffled order with ``shuffle``).
+
+        With ``shard`` (shuffled training under torchrun) every rank draws the same order from
+        the shard's own generator and keeps its slice of each global batch, so the ranks' data
+        are disjoint and together make the recipe's global batch; ``generator`` then serves only
+        the rank's augmentation.
+        """
         n = len(self)
-        order = torch.randperm(n, generator=generator).to(self.device) if shuffle else None
+        order_gen = shard.order_generator() if shard is not None else generator
+        order = torch.randperm(n, generator=order_gen).to(self.device) if shuffle else None
         stop = n - n % batch_size if drop_last and n >= batch_size else n
         for start in range(0, stop, batch_size):
             if order is None:
                 xb, yb = self.x[start:start + batch_size], self.y[start:start + batch_size]
             else:
                 idx = order[start:start + batch_size]
+                if shard is not None:
+                    if len(idx) < shard.world:  # a last batch too small to give every rank an image
+                        break
+                    idx = shard.take(idx)
                 xb, yb = self.x[idx], self.y[idx]
             xb = self.to_float(xb)
             if augment != "none":
                 xb = augment_batch(xb, augment, generator)
             yield xb, yb
 
-    def num_batches(self, batch_size: int, drop_last: bool = False) -> int:
+    def num_batches(self, batch_size: int, drop_last: bool = False, shard: "Shard | None" = None) -> int:
         n = len(self)
-        return n // batch_size if drop_last and n >= batch_size else -(-n // batch_size)
+        full = n // batch_size if drop_last and n >= batch_size else -(-n // batch_size)
+        return full - 1 if shard is not None and not drop_last and 0 < n % batch_size < shard.world else full

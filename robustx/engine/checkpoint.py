@@ -85,6 +85,17 @@ def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
     return tensors, meta
 
 
+def read_metadata(path: Path) -> dict[str, Any] | None:
+    """Only the JSON metadata of a safetensors file (no tensors loaded); None when missing or unreadable."""
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return json.loads((handle.metadata() or {}).get(META_KEY, "{}"))
+    except Exception:  # noqa: BLE001 - a missing or torn file reads as "no metadata"
+        return None
+
+
 def state_tensors(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     """A copy of the model's state dict that safetensors can store (no shared storage)."""
     return {k: v.detach().cpu().contiguous().clone() for k, v in model.state_dict().items()}

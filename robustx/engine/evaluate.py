@@ -1,9 +1,10 @@
-"""Robust accuracy for a list of attacks, batched, with the per-example worst case over all of them."""
+"""Robust accuracy for a list of attacks, batched, kept per example and grouped per threat model."""
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
 import torch
@@ -11,12 +12,16 @@ from torch import nn
 
 from ..errors import RobustxError
 from ..progress import progress_bar
+from ..threat import attribute_threat, threat_resolver
+from ..worstcase import AttackOutcome, Outcomes, summarize, threat_name
 from .batches import DeviceImageSet
 from .specs import attack_params
 from .stochastic import EOTModel, correct_fraction, is_stochastic
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]
+ThreatOf = Callable[[dict[str, Any]], "dict[str, Any] | None"]
 BALL_TOLERANCE = 1e-4
+SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -31,71 +36,125 @@ class AttackContractError(RobustxError):
     """An attack returned images outside [0,1] or outside its eps-ball: its numbers would be wrong."""
 
 
-def check_adversarial(name: str, attack: Any, x: torch.Tensor, x_adv: torch.Tensor) -> None:
+def perturbation_size(x: torch.Tensor, x_adv: torch.Tensor, norm: str) -> torch.Tensor:
+    """Per-example size of ``x_adv - x`` in ``norm`` (over all channels and pixels)."""
+    delta = (x_adv - x).flatten(1).float()
+    if norm == "Linf":
+        return delta.abs().amax(1)
+    return delta.norm(dim=1) if norm == "L2" else delta.abs().sum(1)
+
+
+def check_adversarial(name: str, attack: Any, x: torch.Tensor, x_adv: torch.Tensor,
+                      threat: dict[str, Any] | None = None) -> None:
     if x_adv.shape != x.shape:
         raise AttackContractError(f"attack '{name}' changed the input shape {tuple(x.shape)} -> {tuple(x_adv.shape)}")
     if x_adv.min() < -1e-6 or x_adv.max() > 1 + 1e-6:
         raise AttackContractError(f"attack '{name}' returned pixels outside [0, 1]")
-    eps, norm = getattr(attack, "eps", None), getattr(attack, "norm", None)
-    if eps is None or norm is None:
+    threat = threat if threat is not None else attribute_threat(attack)
+    if threat is None or threat.get("eps") is None:
         return
-    delta = (x_adv - x).flatten(1)
-    size = delta.abs().amax(1) if norm == "Linf" else delta.norm(dim=1)
-    if size.max() > eps + BALL_TOLERANCE:
+    norm, eps = threat["norm"], threat["eps"]
+    size = perturbation_size(x, x_adv, norm)
+    if len(size) and size.max() > eps + BALL_TOLERANCE:
         raise AttackContractError(f"attack '{name}' left its {norm} ball: {size.max():.5f} > eps {eps:.5f}")
 
 
-def evaluate_attacks(model: nn.Module, data: DeviceImageSet, attacks: list[dict[str, Any]],
-                     create_attack: AttackFactory, config: EvalConfig) -> dict[str, Any]:
-    """Evaluate every attack spec (``{name: clean}`` included) on ``data``; return results.json content."""
+def _threat_row(threat: dict[str, Any] | None) -> dict[str, Any]:
+    return {"threat_model": threat_name(threat), "norm": threat and threat["norm"],
+            "eps": threat.get("eps") if threat else None, "minimum_norm": bool(threat and threat.get("minimum_norm"))}
+
+
+def evaluate_outcomes(model: nn.Module, data: DeviceImageSet, attacks: list[dict[str, Any]],
+                      create_attack: AttackFactory, config: EvalConfig, *, threat_of: ThreatOf | None = None,
+                      reuse: Outcomes | None = None) -> Outcomes:
+    """Run every spec and keep per-example correctness (and perturbation norms of minimum-norm attacks).
+
+    Specs found in ``reuse`` (same name and parameters, same examples) are copied, not re-run.
+    """
+    from ..outcomes import same_examples, spec_key
+
+    threat_of = threat_of or threat_resolver()
     model.eval()
     first_x, _ = next(data.batches(min(config.batch_size, len(data))))
     stochastic = is_stochastic(model, first_x[:16])
     predictions = config.n_predictions if stochastic else 1
-    target = EOTModel(model, config.eot_samples).eval() if stochastic else model
-    worst = torch.ones(len(data), device=data.device)
-    rows: list[dict[str, Any]] = []
-    clean_accuracy = None
+    target = EOTModel(model, config.eot_samples, predictions).eval() if stochastic else model
+    labels = torch.cat([y for _, y in data.batches(config.batch_size)]).cpu()
+    reuse = reuse if reuse is not None and same_examples(reuse, labels) else None
+    saved = {spec_key(a.spec): a for a in reuse.attacks} if reuse else {}
+    clean = reuse.clean if reuse else torch.cat(
+        [correct_fraction(model, x, y, predictions).cpu() for x, y in data.batches(config.batch_size)])
+    outcomes = Outcomes(labels, clean, meta={"stochastic": stochastic, "n_predictions": predictions,
+                                             "eot_samples": config.eot_samples if stochastic else None})
     for spec in attacks:
-        name = spec["name"]
-        params = attack_params(spec)
-        attack = None if name == "clean" else create_attack(spec, target)
-        scores = torch.empty(len(data), device=data.device)
-        start, offset = time.perf_counter(), 0
+        if spec_key(spec) in saved:
+            old = saved[spec_key(spec)]
+            outcomes.attacks.append(AttackOutcome({**old.row, "label": spec.get("label") or old.row["label"],
+                                                   "reused": True}, spec, old.correct, old.norm))
+            continue
+        outcomes.attacks.append(_run_attack(model, target, data, spec, create_attack, config, threat_of,
+                                            clean, predictions, stochastic))
+    return outcomes
+
+
+def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec: dict[str, Any],
+                create_attack: AttackFactory, config: EvalConfig, threat_of: ThreatOf, clean: torch.Tensor,
+                predictions: int, stochastic: bool) -> AttackOutcome:
+    name = spec["name"]
+    row: dict[str, Any] = {"name": name, "label": spec.get("label") or name, "params": attack_params(spec)}
+    if name == "clean":
+        correct, norms, seconds = clean, None, 0.0
+    else:
+        attack = create_attack(spec, target)
+        threat = threat_of(spec) or attribute_threat(attack)
+        minimum = bool(threat and threat.get("minimum_norm"))
+        scores, sizes = [], []
+        start = time.perf_counter()
         bar = progress_bar(total=len(data), desc=f"eval {name}", enabled=config.progress, unit="img")
         for x, y in data.batches(config.batch_size):
-            if attack is not None:
-                x_adv = attack(x, y)
-                check_adversarial(name, attack, x, x_adv)
-            else:
-                x_adv = x
-            scores[offset:offset + len(y)] = correct_fraction(model, x_adv, y, predictions)
-            offset += len(y)
+            x_adv = attack(x, y)
+            check_adversarial(name, attack, x, x_adv, threat)
+            scores.append(correct_fraction(model, x_adv, y, predictions).cpu())
+            if minimum:
+                sizes.append(perturbation_size(x, x_adv, threat["norm"]).cpu())
             bar.update(len(y))
         bar.close()
-        accuracy = float(scores.mean())
-        worst = torch.minimum(worst, scores)
-        row = {"name": name, "label": spec.get("label") or name, "params": params, "robust_accuracy": accuracy, "n": len(data),
-               "seconds": round(time.perf_counter() - start, 3)}
-        if attack is not None:
-            row["norm"], row["eps"] = getattr(attack, "norm", None), getattr(attack, "eps", None)
-        if stochastic and attack is not None:
-            row["eot_samples"] = config.eot_samples
+        correct, norms, seconds = torch.cat(scores), torch.cat(sizes) if minimum else None, time.perf_counter() - start
+        row.update(_threat_row(threat))
         if stochastic:
-            row["predictions_averaged"] = predictions
-        if name == "clean":
-            clean_accuracy = accuracy
-        rows.append(row)
-    if clean_accuracy is None:  # not listed: still measured once, and part of the worst case
-        clean = torch.cat([correct_fraction(model, x, y, predictions) for x, y in data.batches(config.batch_size)])
-        clean_accuracy = float(clean.mean())
-        worst = torch.minimum(worst, clean)
+            row["eot_samples"] = config.eot_samples
+    row.update({"robust_accuracy": float(correct.mean()), "n": len(correct), "seconds": round(seconds, 3)})
+    if stochastic:
+        row["predictions_averaged"] = predictions
+    return AttackOutcome(row, dict(spec), correct, norms)
+
+
+def results_from(outcomes: Outcomes) -> dict[str, Any]:
+    """results.json content (schema 2) from per-example outcomes."""
+    meta = outcomes.meta
     return {
-        "clean_accuracy": clean_accuracy,
-        "worst_case_accuracy": float(worst.mean()),
-        "attacks": rows,
-        "n": len(data),
-        "stochastic": stochastic,
-        "eot_samples": config.eot_samples if stochastic else None,
-        "n_predictions": predictions,
+        "schema_version": SCHEMA_VERSION,
+        "clean_accuracy": float(outcomes.clean.mean()),
+        **summarize(outcomes),
+        "attacks": [a.row for a in outcomes.attacks],
+        "n": len(outcomes.labels),
+        "stochastic": meta.get("stochastic", False),
+        "eot_samples": meta.get("eot_samples"),
+        "n_predictions": meta.get("n_predictions", 1),
     }
+
+
+def evaluate_attacks(model: nn.Module, data: DeviceImageSet, attacks: list[dict[str, Any]],
+                     create_attack: AttackFactory, config: EvalConfig, *, threat_of: ThreatOf | None = None,
+                     outcomes_dir: Path | None = None) -> dict[str, Any]:
+    """Evaluate every attack spec (``{name: clean}`` included) on ``data``; return results.json content.
+
+    ``outcomes_dir``: also save the per-example outcomes there (what ``robustx eval`` merges into).
+    """
+    outcomes = evaluate_outcomes(model, data, attacks, create_attack, config, threat_of=threat_of)
+    if outcomes_dir is not None:
+        from ..outcomes import locked, save
+
+        with locked(Path(outcomes_dir)):
+            save(Path(outcomes_dir), outcomes)
+    return results_from(outcomes)

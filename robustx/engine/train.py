@@ -9,32 +9,42 @@ import torch
 from torch import nn
 
 from ..defense import Defense, TrainContext
+from ..precision import StepPrecision
 from ..progress import progress_bar
 from .batches import DeviceImageSet
+from .divergence import DivergenceGuard
+from .stochastic import training_phase
 
 
 def train_one_epoch(model: nn.Module, defense: Defense, data: DeviceImageSet, optimizer: torch.optim.Optimizer,
                     *, ctx: TrainContext, batch_size: int, augment: str, scheduler: Any = None,
-                    grad_clip: float | None = None, progress: bool = True) -> dict[str, float]:
+                    grad_clip: float | None = None, progress: bool = True,
+                    guard: DivergenceGuard | None = None, precision: StepPrecision | None = None,
+                    shard: tuple[int, int] | None = None) -> dict[str, float]:
     """Train for one pass over ``data``; returns train_loss, the defense's stats and seconds.
 
     The loss is accumulated on the device (no per-batch host sync), so the loop costs what a
-    hand-written one costs.
+    hand-written one costs. ``guard`` (default: a fresh one) raises ``DivergenceError`` on a
+    non-finite or exploding loss or non-finite weights. ``precision`` (default fp32) wraps the
+    whole defense loss in autocast, so the training-time attack runs under it too. ``shard``
+    (rank, world) trains on this rank's slice of every global batch (robustx.distributed).
     """
+    guard = guard or DivergenceGuard()
+    precision = precision or StepPrecision(device=data.device)
+    guard.start_epoch(ctx.epoch)
     model.train()
     ctx.stats = {}
     total = torch.zeros((), device=data.device)
     batches = 0
     start = time.perf_counter()
-    bar = progress_bar(total=data.num_batches(batch_size), desc=f"epoch {ctx.epoch}", enabled=progress,
-                       unit="batch")
-    for x, y in data.batches(batch_size, shuffle=True, generator=ctx.generator, augment=augment):
-        loss = defense.loss(model, x, y)
+    bar = progress_bar(total=data.num_batches(batch_size, shard=shard), desc=f"epoch {ctx.epoch}",
+                       enabled=progress, unit="batch")
+    for x, y in data.batches(batch_size, shuffle=True, generator=ctx.generator, augment=augment, shard=shard):
+        with training_phase(), precision.autocast():  # noise off and autocast on, in the training attack too
+            loss = defense.loss(model, precision.layout(x), y)
+        guard.observe(loss, batches + 1)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if grad_clip is not None:
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        optimizer.step()
+        precision.backward_step(loss, optimizer, model, grad_clip)
         if scheduler is not None:
             scheduler.step()
         total += loss.detach()
@@ -42,6 +52,8 @@ def train_one_epoch(model: nn.Module, defense: Defense, data: DeviceImageSet, op
         ctx.step += 1
         bar.update(1)
     bar.close()
+    guard.check()
+    guard.check_weights(model)
     metrics = {"train_loss": float(total) / max(batches, 1), "seconds": time.perf_counter() - start}
     metrics.update({k: v / max(batches, 1) for k, v in ctx.stats.items()})
     return metrics

@@ -43,18 +43,43 @@
     }
   }
 
-  /* ---- summary table ---- */
+  /* ---- summary table: accuracy per threat model (schema 2) or the all-attack worst case (schema 1) ---- */
+  function threatLines(s) {
+    if (s.threat_models && s.threat_models.length) {
+      return s.threat_models.map(function (t) {
+        return t.label + ": " + t.text + (t.attacks ? " (" + (t.value === null ? "" : "worst of ") + t.attacks + ")" : "");
+      });
+    }
+    return s.robust_accuracy === null || s.robust_accuracy === undefined ? [] : [pct(s.robust_accuracy) + " (" + s.robust_label + ")"];
+  }
   function renderSummary() {
-    var head = ["run", "defense", "model", "dataset", "epochs", "clean acc.", "worst-case acc.", "attacks"];
+    var head = ["run", "defense", "model", "dataset", "epochs", "clean acc.", "robust accuracy per threat model", "attacks"];
     var table = el("table", {}, [el("tr", {}, head.map(function (h) { return el("th", { text: h }); }))]);
     DATA.runs.forEach(function (run) {
       var s = run.summary;
       var attacks = (s.attacks || []).map(function (a) { return a.name + " " + pct(a.robust_accuracy); }).join(", ");
       var cells = [s.name, s.defense || "\u2013", s.model || "\u2013", s.dataset || "\u2013", String(s.epochs),
-        pct(s.clean_accuracy), pct(s.worst_case_accuracy), attacks || "\u2013"];
-      table.appendChild(el("tr", {}, cells.map(function (c) { return el("td", { text: c }); })));
+        pct(s.clean_accuracy)].map(function (c) { return el("td", { text: c }); });
+      var lines = threatLines(s);
+      cells.push(el("td", { "class": "threats" }, lines.length ? lines.map(function (l) { return el("div", { text: l }); })
+        : [el("span", { text: "\u2013" })]));
+      cells.push(el("td", { text: attacks || "\u2013" }));
+      table.appendChild(el("tr", {}, cells));
     });
     document.getElementById("summary-table").appendChild(table);
+  }
+  function renderAudit() {
+    var box = document.getElementById("audit-banner");
+    DATA.runs.forEach(function (run) {
+      var audit = run.summary.audit;
+      if (!audit || !audit.failed.length) { return; }
+      box.appendChild(el("div", { "class": "banner", role: "alert" }, [
+        el("strong", { text: "Robustness audit of " + run.summary.name + ": " + audit.failed.length +
+          " check(s) failed. Do not trust its robust accuracy as it stands." }),
+        el("ul", {}, audit.failed.map(function (c) {
+          return el("li", { text: c.check + ": " + (c.evidence || "") + (c.advice ? " \u2192 " + c.advice : "") });
+        }))]));
+    });
   }
 
   /* ---- thumbnails ---- */
@@ -274,6 +299,7 @@
     });
   }
 
+  renderAudit();
   renderSummary();
   renderThumbs();
   renderDynamics();
@@ -281,7 +307,7 @@
   renderSurfaces();
   renderIndicator();
   staticFigure("curves-chart", FIGS.curves, "no robustness curve (no model, or no 'pgd' attack registered)");
-  staticFigure("tradeoff-chart", FIGS.tradeoff, "no results.json with clean and worst-case accuracy");
+  staticFigure("tradeoff-chart", FIGS.tradeoff, "no results.json with clean and robust accuracy");
   staticFigure("indicator-chart", FIGS.indicator, "no indicator");
   select(0);
   window.robustxReport = { state: state, select: select };

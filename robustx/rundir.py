@@ -47,10 +47,12 @@ class RunDir:
 
     @cached_property
     def model_meta(self) -> dict[str, Any]:
+        from .modeling import read_model_json
+
         file = self.path / "model.json"
         if not file.is_file():
             raise CheckpointError(f"{self.path} has no model.json; is it a finished robustx run directory?")
-        return json.loads(file.read_text(encoding="utf-8"))
+        return read_model_json(file)
 
     @property
     def info(self) -> DatasetInfo:
@@ -66,16 +68,10 @@ class RunDir:
         return load_model(self.path, device=device, file=file, host=self.host)
 
     def dataset(self) -> "DatasetBundle":
-        """Rebuild the run's dataset from its recipe (same root, same params)."""
-        import os
+        """Rebuild the run's dataset from its recipe (same root, same params; never downloads)."""
+        from .runner.data import build_dataset
 
-        from .pipeline import DEFAULT_DATA_ROOT
-        from .recipe import DATA_KEYS, factory_params
-
-        spec = dict(self.recipe["data"])
-        root = spec.get("root") or os.environ.get("ROBUSTX_DATA", DEFAULT_DATA_ROOT)
-        return self.host.registry("dataset").create(spec["name"], root=str(Path(root).expanduser()),
-                                                    download=False, **factory_params(spec, DATA_KEYS))
+        return build_dataset(dict(self.recipe["data"]), self.host, download=False)
 
     def tracked(self) -> tuple["torch.Tensor", "torch.Tensor", list[list[list[float]]]]:
         """(x, y, probs per epoch) of the fixed example images recorded during training."""
@@ -87,18 +83,32 @@ class RunDir:
 
 
 def load_run(run_dir: str | Path, host: PluginHost | None = None) -> RunDir:
+    """A run directory; a folder robustx did not write raises (rather than reading as an empty run)."""
+    from .runner.directory import MARKER
+
     path = Path(run_dir).expanduser()
     if not path.is_dir():
         raise CheckpointError(f"run directory {path} does not exist")
+    if not any((path / name).is_file() for name in (MARKER, "model.json", "results.json")):
+        raise CheckpointError(f"{path} is not a robustx run directory (no {MARKER}, model.json or results.json); "
+                              "pass the directory printed by `robustx recipe run`")
     return RunDir(path, host or get_host())
 
 
 @dataclass
 class AnalysisContext:
-    """What an analysis receives when a recipe's ``report.analyses`` runs it."""
+    """What an analysis receives: where the run lives, the loaded run, the device, where to write.
+
+    The one definition shared by the pipeline and the analyses plugin. ``run`` may be None (the
+    analysis then loads ``run_dir`` itself); ``out_dir`` defaults to ``run_dir/analysis``.
+    """
 
     run_dir: Path
-    run: RunDir
-    device: str
-    out_dir: Path
+    run: RunDir | None = None
+    device: Any = "cpu"
+    out_dir: Path | None = None
     cache: dict[str, Any] = field(default_factory=dict)  # shared by the analyses of one report (loaded model, data)
+
+    def __post_init__(self) -> None:
+        self.run_dir = Path(self.run_dir)
+        self.out_dir = Path(self.out_dir) if self.out_dir is not None else self.run_dir / "analysis"

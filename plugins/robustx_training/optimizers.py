@@ -1,0 +1,40 @@
+"""Optimizer factories: ``factory(param_groups, **params) -> torch.optim.Optimizer``.
+
+robustx builds ``param_groups`` itself (parameters a module exempts with ``no_weight_decay()``
+get their own group with ``weight_decay: 0``), so every optimizer honours the exemptions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from robustx.params import Range
+
+if TYPE_CHECKING:
+    import torch
+
+LearningRate = Annotated[float, Range(gt=0)]
+Momentum = Annotated[float, Range(ge=0, lt=1)]
+WeightDecay = Annotated[float, Range(ge=0)]
+Betas = tuple[Annotated[float, Range(ge=0, lt=1)], Annotated[float, Range(ge=0, lt=1)]]
+
+
+def sgd(param_groups: Any, *, lr: LearningRate = 0.1, momentum: Momentum = 0.9, weight_decay: WeightDecay = 5e-4,
+        nesterov: bool = False) -> "torch.optim.Optimizer":
+    import torch
+
+    return torch.optim.SGD(param_groups, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
+
+
+def adam(param_groups: Any, *, lr: LearningRate = 1e-3, weight_decay: WeightDecay = 0.0,
+         betas: Betas = (0.9, 0.999)) -> "torch.optim.Optimizer":
+    import torch
+
+    return torch.optim.Adam(param_groups, lr=lr, weight_decay=weight_decay, betas=tuple(betas))
+
+
+def adamw(param_groups: Any, *, lr: LearningRate = 1e-3, weight_decay: WeightDecay = 1e-2,
+          betas: Betas = (0.9, 0.999)) -> "torch.optim.Optimizer":
+    import torch
+
+    return torch.optim.AdamW(param_groups, lr=lr, weight_decay=weight_decay, betas=tuple(betas))

@@ -1,0 +1,44 @@
+"""The run's stages on their own: each can be called (and checked) without running the rest."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from robustx.plugins import get_host
+from robustx.recipe import apply_overrides, load_raw, validate
+from robustx.runner.best import BestEpoch
+from robustx.runner.recipe_run import RecipeRun, RunOptions
+
+TINY = ["data.limit=256", "data.batch_size=128", "train.epochs=2", "train.defense={name: standard}",
+        "train.val_attack=null", "train.val_limit=32", "evaluate.attacks=[clean]", "evaluate.limit=64"]
+
+
+def test_setup_then_one_epoch_writes_its_checkpoint_first(tmp_path):
+    raw, source = load_raw("quickstart")
+    run = RecipeRun(validate(apply_overrides(raw, TINY), source), tmp_path, RunOptions(progress=False), get_host())
+    run.setup()
+    assert len(run.train_data) == 256 and len(run.test_data) == 256 and run.val_data is not None
+    assert run.training.ctx.steps_per_epoch == 2 and run.training.scheduler is not None  # quickstart: cosine
+    run.resume()  # a fresh directory: nothing to restore, empty metrics.jsonl
+    assert run.progress.epoch == 0 and (tmp_path / "metrics.jsonl").read_text() == ""
+    metrics = run.train_epoch(1)
+    assert metrics["epoch"] == 1 and metrics["best_epoch"] == 1 and "val_accuracy" in metrics
+    assert (tmp_path / "checkpoints" / "last.safetensors").is_file()
+    assert json.loads((tmp_path / "model.json").read_text())["epoch"] == 1
+    assert [json.loads(line)["epoch"] for line in (tmp_path / "metrics.jsonl").read_text().splitlines()] == [1]
+    assert run.guard.reference == pytest.approx(2.3, abs=0.3)  # the first batch's loss, about log(10)
+
+
+def test_best_epoch_and_early_stopping():
+    es = {"patience": 2, "metric": "val_accuracy", "min_delta": 0.05}
+    best = BestEpoch()
+    assert best.update({"val_accuracy": 0.5}, 1, es, validated=True)
+    assert not best.update({"val_accuracy": 0.54}, 2, es, validated=True)  # within min_delta: stale
+    assert best.stop_reason(es) is None
+    assert not best.update({"val_accuracy": 0.3}, 3, es, validated=True)
+    assert best.stop_reason(es) == "early stopping: val_accuracy did not improve for 2 epochs"
+    assert BestEpoch.from_json(best.to_json()) == best and best.epoch == 1
+    unvalidated = BestEpoch()
+    assert all(unvalidated.update({}, epoch, None, validated=False) for epoch in (1, 2, 3))  # the last is best
