@@ -417,6 +417,19 @@ def test_threat_model_rows_and_headline():
     assert json.loads(audit["checks"][1]["evidence"]) == {"fgsm": 0.6, "pgd": 0.5}
 
 
+def test_minimum_norm_summaries_are_read_from_the_attack_rows_robustx_writes():
+    """The evaluator keeps median_norm / success_rate on the minimum-norm attack's row, not in threat_models."""
+    from robustx_analyses.results_view import threat_rows
+
+    results = {"schema_version": 2, "threat_models": [SCHEMA2["threat_models"][0]], "attacks": [
+        {"name": "fab", "label": "fab", "norm": "L2", "minimum_norm": True, "median_norm": 0.68, "success_rate": 1.0,
+         "robust_accuracy": 0.0, "n": 10},
+        {"name": "pgd", "norm": "Linf", "eps": 8 / 255, "robust_accuracy": 0.5, "n": 10}]}
+    rows = threat_rows(results)
+    assert [(r["label"], r["text"], r["attacks"]) for r in rows] == [
+        ("Linf 8/255", "50.0%", "fgsm, pgd"), ("L2 minimum norm", "median 0.68, success 100.0%", "fab")]
+
+
 def test_tradeoff_compares_one_threat_model_across_runs():
     from robustx_analyses.curves import tradeoff_points
 

@@ -142,7 +142,7 @@ def test_only_rank_zero_writes(two):
 
 
 def test_sharded_evaluation_is_identical_to_one_process(two):
-    from robustx.evaluation import evaluate_run
+    from robustx.reevaluate import evaluate_run
 
     single, _ = evaluate_run(two["run_dir"], ATTACKS, device="cpu", fresh=True)  # no process group: 1 process
     sharded = two["evaluated"]

@@ -100,15 +100,15 @@ def test_schema_1_run_directory_still_evaluates(run_dir: Path, tmp_path: Path, c
 def test_two_evals_in_the_same_instant_get_distinct_files(tmp_path: Path, monkeypatch) -> None:
     from datetime import datetime
 
-    import robustx.evaluation as evaluation
+    import robustx.reevaluate as reevaluate
 
     class Frozen(datetime):
         @classmethod
         def now(cls, tz=None):  # noqa: ANN001, ANN206
             return datetime(2026, 1, 1, 12, 0, 0, 123456)
 
-    monkeypatch.setattr(evaluation, "datetime", Frozen)
-    first, second = evaluation.unique_result_path(tmp_path), evaluation.unique_result_path(tmp_path)
+    monkeypatch.setattr(reevaluate, "datetime", Frozen)
+    first, second = reevaluate.unique_result_path(tmp_path), reevaluate.unique_result_path(tmp_path)
     assert first != second and first.exists() and second.exists()
     assert first.name == "results-20260101-120000-123456.json"
 

@@ -91,6 +91,7 @@ def test_report_works_in_headless_chromium(report_file):
             assert "clipped: 1 check(s) failed" in banner and "convergence: PGD-40" in banner
             table = page.text_content("#summary-table")
             assert "Linf 8/255: 50.0% (worst of fgsm, pgd)" in table and "L2 minimum norm: median 0.61" in table
+            assert page.locator("td.threats").first.text_content() != "\u2013"  # the real run: schema 1 or 2
 
             # hovering the training curves (epochs 1..3) in the middle selects epoch 2 for the bars
             assert page.text_content("#epoch-label").startswith("epoch 3 /")

@@ -41,7 +41,8 @@ def _one_step(node):
 
 
 @pytest.mark.parametrize("name", sorted(ROWS))
-def test_report_study_validates_on_fashion_mnist(name):
+def test_report_study_validates_on_fashion_mnist(name, monkeypatch):
+    monkeypatch.delenv("ROBUSTX_OFFLINE", raising=False)  # validation never downloads; it may assume it could
     raw, source = load_raw(name)
     study = resolve(raw, source, PluginHost())
     names = [row for row, _ in study.rows]

@@ -94,7 +94,8 @@ def test_tables_show_each_threat_model() -> None:
     res = _results()
     lines = threat_lines(res)
     assert "Linf 0.1: 40.0% (worst of fgsm, pgd)" in lines
-    assert "L2 0.5: 20.0% (worst of pgd_l2, cw)" in lines
+    assert "L2 0.5: 20.0% (worst of pgd_l2, cw within eps)" in lines
+    assert "Linf 0.3: 20.0% (worst of fgsm@0.1, pgd@0.1, pgd_big)" in lines  # members below the group's eps
     assert any(line.startswith("L2 minimum norm: median 0.3 (cw") for line in lines)
     assert any(line.startswith("unspecified: mystery") for line in lines)
     table = terminal_table(res)

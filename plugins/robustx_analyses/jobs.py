@@ -24,7 +24,8 @@ def _images(inp: ReportInput, n: int, what: str) -> tuple[torch.Tensor, torch.Te
     return inp.sample(n, what)
 
 
-def _device(model: torch.nn.Module) -> torch.device:
+def model_device(model: torch.nn.Module) -> torch.device:
+    """Where the model's weights (or buffers) live: inputs go there."""
     tensor = next(model.parameters(), None)
     if tensor is None:
         tensor = next(model.buffers(), None)
@@ -44,7 +45,7 @@ def decision_surface_job(inp: ReportInput, out: Path, *, n: int = 8, grid: int =
 
     model = inp.require_model("decision_surface")
     x, y = _images(inp, n, "decision_surface")
-    x, y = x.to(_device(model)), y.to(_device(model))
+    x, y = x.to(model_device(model)), y.to(model_device(model))
     radius = radius or default_radius(inp.default_eps(), random_kind, x[0].numel())
     labels = inp.labels(_classes(model, x))
     files, records, summary = [], [], {}
@@ -84,7 +85,7 @@ def trajectories_job(inp: ReportInput, out: Path, *, n: int = 4, grid: int = 41,
 
     model = inp.require_model("trajectories")
     x, y = _images(inp, n, "trajectories")
-    x, y = x.to(_device(model)), y.to(_device(model))
+    x, y = x.to(model_device(model)), y.to(model_device(model))
     eps = eps or inp.default_eps()
     radius = radius or default_radius(eps, random_kind, x[0].numel())
     surfaces = decision_surfaces(model, x, y, direction=direction, random_kind=random_kind, radius=radius,
@@ -123,7 +124,7 @@ def param_landscape_job(inp: ReportInput, out: Path, *, n: int = 256, grid: int 
 
     model = inp.require_model("param_landscape")
     x, y = inp.sample(n, "param_landscape")
-    result = param_loss_surface(model, x.to(_device(model)), y.to(_device(model)), radius=radius, grid=grid, seed=seed)
+    result = param_loss_surface(model, x.to(model_device(model)), y.to(model_device(model)), radius=radius, grid=grid, seed=seed)
     files = [landscape_figure(result, out / "param_landscape.png", title=inp.name),
              write_json(out / "param_landscape.json", result)]
     center = grid // 2
@@ -139,7 +140,7 @@ def indicator_job(inp: ReportInput, out: Path, *, n: int = 64, eps: float | None
 
     model = inp.require_model("indicator")
     x, y = inp.sample(n, "indicator")
-    x, y = x.to(_device(model)), y.to(_device(model))
+    x, y = x.to(model_device(model)), y.to(model_device(model))
     eps = eps or inp.default_eps()
     result = robustness_indicator(model, x, y, eps=eps, top_k=top_k, lanczos_steps=lanczos_steps,
                                   hessian=hessian, fd_step=fd_step, sparsity_tol=sparsity_tol, seed=seed)  # type: ignore[arg-type]
@@ -178,7 +179,7 @@ def robustness_curve_job(inp: ReportInput, out: Path, *, attacks: list[dict[str,
         registry.resolve(spec["name"])
     model = inp.require_model("robustness_curve")
     x, y = inp.sample(n, "robustness_curve")
-    x, y = x.to(_device(model)), y.to(_device(model))
+    x, y = x.to(model_device(model)), y.to(model_device(model))
     curves = []
     for spec in specs:
         curve = robustness_curve(model, x, y, attack=spec["name"], params=spec, eps_values=eps or DEFAULT_EPS,
@@ -232,7 +233,7 @@ def pgd_stepthrough_job(inputs: list[ReportInput], out: Path, *, n: int = 10, ep
     results, summary = [], {}
     for inp in inputs:
         model = inp.require_model("pgd_stepthrough")
-        result = pgd_stepthrough(model, x.to(_device(model)), y.to(_device(model)), eps=eps, alpha=alpha,
+        result = pgd_stepthrough(model, x.to(model_device(model)), y.to(model_device(model)), eps=eps, alpha=alpha,
                                  steps=steps, seed=seed)
         results.append((inp.name, result))
         summary[inp.name] = stepthrough_summary(result, y)

@@ -13,6 +13,7 @@ from typing import Any
 import torch
 
 from .errors import AnalysisError
+from .jobs import model_device
 from .report_input import ReportInput
 
 TRACKED = 10
@@ -44,11 +45,6 @@ def _rows(t: torch.Tensor, digits: int = 4) -> Any:
     return [_rows(row, digits) for row in t] if t.dim() > 1 else [_r(v, digits) for v in t.tolist()]
 
 
-def _device(model: torch.nn.Module) -> torch.device:
-    tensor = next(model.parameters(), None)
-    return tensor.device if tensor is not None else torch.device("cpu")
-
-
 def shared_images(inputs: list[ReportInput]) -> tuple[torch.Tensor, torch.Tensor]:
     """The tracked images of the first run that has them (else its first test images)."""
     for inp in inputs:
@@ -63,7 +59,7 @@ def shared_images(inputs: list[ReportInput]) -> tuple[torch.Tensor, torch.Tensor
 
 def run_summary(inp: ReportInput, key: list[Any] | None = None) -> dict[str, Any]:
     """The summary-table row: recipe parts, accuracies per threat model (schema 2) or worst case (schema 1)."""
-    from .results_view import audit_summary, headline, threat_rows
+    from .results_view import SCHEMA1_LABEL, audit_summary, headline, threat_rows
 
     def name_of(section: Any) -> Any:
         return section.get("name") if isinstance(section, dict) else section
@@ -78,6 +74,8 @@ def run_summary(inp: ReportInput, key: list[Any] | None = None) -> dict[str, Any
         "clean_accuracy": inp.results.get("clean_accuracy"),
         "robust_accuracy": robust, "robust_label": label,
         "threat_models": threat_rows(inp.results),
+        "schema1_worst_case": None if "threat_models" in inp.results else inp.results.get("worst_case_accuracy"),
+        "schema1_label": SCHEMA1_LABEL,
         "audit": audit_summary(inp.results),
         "stochastic": inp.results.get("stochastic"),
         "attacks": [{"name": a.get("name"), "params": a.get("params", {}), "robust_accuracy": a.get("robust_accuracy"),
@@ -102,7 +100,7 @@ def stepthrough_data(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, e
     from .images import png_data_uri
     from .stepthrough import amplify, pgd_stepthrough, stepthrough_summary
 
-    device = _device(model)
+    device = model_device(model)
     result = pgd_stepthrough(model, x.to(device), y.to(device), eps=eps, steps=steps, seed=seed)
     adv, delta = result["adv"].numpy(), amplify(result["delta"], eps).numpy()
     n = x.shape[0]
@@ -121,7 +119,7 @@ def surface_data(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, gr
     from .surfaces import boundary_distance_along_u, decision_surfaces, zero_contour
     from .trajectories import pgd_path, projected_paths
 
-    device = _device(model)
+    device = model_device(model)
     x, y = x.to(device), y.to(device)
     out: dict[str, Any] = {"radius": radius, "grid": grid, "planes": {}}
     for direction in ("random", "ce"):
@@ -142,7 +140,7 @@ def indicator_data(inp: ReportInput, model: torch.nn.Module, x_tracked: torch.Te
     from .images import heat_data_uri
     from .indicator import jacobian_stats, margin_and_jacobian, robustness_indicator
 
-    device = _device(model)
+    device = model_device(model)
     xs, ys = inp.sample(n, "the report's indicator")
     result = robustness_indicator(model, xs.to(device), ys.to(device), eps=eps, seed=seed)
     _, jac, _ = margin_and_jacobian(model, x_tracked.to(device), y_tracked.to(device))
@@ -173,7 +171,7 @@ def curve_data(inp: ReportInput, model: torch.nn.Module, options: ReportOptions)
         return []
     registry = inp.attacks("the report's robustness curve")
     x, y = inp.sample(options.curve_n, "the report's robustness curve")
-    device = _device(model)
+    device = model_device(model)
     return [{**robustness_curve(model, x.to(device), y.to(device), attack=a["name"], params=a, seed=options.seed,
                                 registry=registry), "run": inp.name} for a in attacks]
 
@@ -197,7 +195,7 @@ def collect(inputs: list[ReportInput], options: ReportOptions) -> dict[str, Any]
         run: dict[str, Any] = {"summary": run_summary(inp, key), "dynamics": dynamics_data(inp)}
         if inp.model is not None:
             with torch.no_grad():
-                run["clean_probs"] = _rows(inp.model(x.to(_device(inp.model))).softmax(1).cpu())
+                run["clean_probs"] = _rows(inp.model(x.to(model_device(inp.model))).softmax(1).cpu())
             run["stepthrough"] = stepthrough_data(inp.model, x, y, eps, options.steps, options.seed)
             k = min(options.surface_images, x.shape[0])
             run["surfaces"] = surface_data(inp.model, x[:k], y[:k], grid=options.grid, radius=radius, eps=eps,
@@ -218,7 +216,7 @@ def collect(inputs: list[ReportInput], options: ReportOptions) -> dict[str, Any]
 def _num_classes(model: torch.nn.Module | None, x: torch.Tensor, inputs: list[ReportInput]) -> int:
     if model is not None:
         with torch.no_grad():
-            return int(model(x[:1].to(_device(model))).shape[1])
+            return int(model(x[:1].to(model_device(model))).shape[1])
     for inp in inputs:
         if inp.tracked_probs:
             return len(inp.tracked_probs[0]["probs"][0])

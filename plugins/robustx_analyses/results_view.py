@@ -39,10 +39,20 @@ def _median(group: dict[str, Any]) -> Any:
     return None
 
 
+def _minimum_norm_entries(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Minimum-norm summaries: results.json keeps them on the attack rows (median_norm, success_rate)."""
+    return [{"minimum_norm": True, "norm": row.get("norm"), "median_norm": row.get("median_norm"),
+             "success_rate": row.get("success_rate"), "attacks": [row.get("label") or row.get("name")]}
+            for row in results.get("attacks") or [] if row.get("minimum_norm") and "success_rate" in row]
+
+
 def threat_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
     """One display row per threat model, e.g. 'Linf 8/255: 82.2% (worst of fgsm, pgd)'."""
     rows = []
-    for group in results.get("threat_models") or []:
+    groups = list(results.get("threat_models") or [])
+    if groups and not any(g.get("minimum_norm") for g in groups):
+        groups += _minimum_norm_entries(results)
+    for group in groups:
         names = ", ".join(str(a) for a in group.get("attacks") or [])
         if group.get("minimum_norm"):
             median = _median(group)

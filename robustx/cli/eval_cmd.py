@@ -93,7 +93,7 @@ def eval_run(run_dir: str | None, attacks: tuple[str, ...], limit: int | None, d
         return
     if not run_dir:
         raise RecipeError("robustx eval: give a RUN_DIR, or --model NAME --weights FILE --dataset NAME")
-    from ..evaluation import evaluate_run
+    from ..reevaluate import evaluate_run
 
     results, path = evaluate_run(run_dir, specs, limit=limit, device=device, progress=not quiet, fresh=fresh)
     click.echo(terminal_table(results))

@@ -50,7 +50,8 @@
         return t.label + ": " + t.text + (t.attacks ? " (" + (t.value === null ? "" : "worst of ") + t.attacks + ")" : "");
       });
     }
-    return s.robust_accuracy === null || s.robust_accuracy === undefined ? [] : [pct(s.robust_accuracy) + " (" + s.robust_label + ")"];
+    var worst = s.schema1_worst_case;
+    return worst === null || worst === undefined ? [] : [pct(worst) + " (" + s.schema1_label + ")"];
   }
   function renderSummary() {
     var head = ["run", "defense", "model", "dataset", "epochs", "clean acc.", "robust accuracy per threat model", "attacks"];
