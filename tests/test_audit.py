@@ -197,3 +197,16 @@ def test_recipe_audit_key_and_cli_command(tmp_path):
 
     bad = CliRunner().invoke(cli, ["audit", str(tmp_path)])
     assert bad.exit_code == 1 and "not a robustx run directory" in bad.output
+
+
+def test_convergence_judges_the_reported_number_not_one_attack(tiny_model, audit_data, create_attack):
+    """A weak PGD does not converge (b flags it) unless a stronger attack of the same threat model
+    (AutoAttack) already put the reported number below what the longer PGD reaches."""
+    weak = {"name": "pgd", "eps": EPS, "alpha": 0.01, "steps": 2, "random_start": False}
+    config = EvalConfig(batch_size=100, progress=False)
+    for attacks, expected in (([weak], {"warn", "fail"}), ([weak, {"name": "autoattack", "eps": EPS}], {"pass"})):
+        torch.manual_seed(0)
+        results = evaluate_attacks(tiny_model, audit_data, attacks, create_attack, config)
+        findings = {f["id"]: f for f in run_audit(tiny_model, audit_data, results, level="quick",
+                                                   create_attack=create_attack, batch_size=100)}
+        assert findings["b"]["status"] in expected, findings["b"]["evidence"]

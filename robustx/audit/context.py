@@ -79,6 +79,15 @@ class AuditContext:
             return {"name": best["name"], **best.get("params", {})}
         return attacks.iterative(norm, eps)
 
+    @cached_property
+    def reported(self) -> float | None:
+        """The evaluation's robust accuracy at the audited threat model (its per-example worst case over
+        every attack of the group, AutoAttack included), or None when it reported no such group."""
+        norm, eps, _ = self.threat
+        return next((float(g["robust_accuracy"]) for g in self.results.get("threat_models") or []
+                     if g.get("norm") == norm and g.get("eps") is not None and abs(float(g["eps"]) - eps) < 1e-9),
+                    None)
+
     @property
     def tolerance(self) -> float:
         """1 point, plus twice the sampling error of an accuracy averaged over stochastic predictions."""

@@ -31,6 +31,11 @@ def check(ctx: AuditContext) -> Finding:
                 f"leaves {pct(combined)}: {100 * drop:.1f} points lower")
     if drop <= ctx.tolerance + 1e-9:  # float noise: exactly 1 point passes
         return verdict("pass", evidence)
+    reported = ctx.reported
+    if reported is not None and float(combined.mean()) >= reported - ctx.tolerance:
+        # a stronger attack of the group (AutoAttack) already reached below the longer PGD: nothing overstated
+        return verdict("pass", f"{evidence}; the reported {ctx.threat_label} number, {pct(reported)} over all "
+                               "evaluated examples (worst of every attack of that threat model), is already as low")
     advice = (f"the attack had not converged: report {pct(combined)} (the stronger number on these examples), "
               f"or evaluate with steps: {2 * steps} and random restarts")
     return verdict("fail" if drop > ctx.tolerance + FAIL_DROP else "warn", evidence, advice)
