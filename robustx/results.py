@@ -6,6 +6,7 @@ Schema 2 (robustx.engine.evaluate) groups robust accuracy per threat model; sche
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from .audit import report as audit_report
@@ -48,7 +49,9 @@ def _members(results: dict[str, Any], group: dict[str, Any]) -> str:
             shown.append(f"{label} within eps")
         elif row.get("eps") is not None and row["eps"] <= group["eps"] + 1e-12:
             shown.append(label if abs(row["eps"] - group["eps"]) <= 1e-12 else f"{label}@{fmt_eps(row['eps'])}")
-    return ", ".join(shown) if len(shown) == len(group["attacks"]) else ", ".join(group["attacks"])
+    names = shown if len(shown) == len(group["attacks"]) else [str(a) for a in group["attacks"]]
+    counts = Counter(names)  # ten seeded restarts of one attack read 'pgd x10', not ten 'pgd's
+    return ", ".join(n if counts[n] == 1 else f"{n} x{counts[n]}" for n in dict.fromkeys(names))
 
 
 def threat_lines(results: dict[str, Any]) -> list[str]:

@@ -96,6 +96,9 @@ def test_tables_show_each_threat_model() -> None:
     assert "Linf 0.1: 40.0% (worst of fgsm, pgd)" in lines
     assert "L2 0.5: 20.0% (worst of pgd_l2, cw within eps)" in lines
     assert "Linf 0.3: 20.0% (worst of fgsm@0.1, pgd@0.1, pgd_big)" in lines  # members below the group's eps
+    restarts = {**res, "threat_models": [{"norm": "Linf", "eps": 0.3, "robust_accuracy": 0.5, "attacks": ["pgd"] * 3}],
+                "attacks": [{"name": "pgd", "norm": "Linf", "eps": 0.3}] * 3}
+    assert threat_lines(restarts)[0] == "Linf 0.3: 50.0% (worst of pgd x3)"
     assert any(line.startswith("L2 minimum norm: median 0.3 (cw") for line in lines)
     assert any(line.startswith("unspecified: mystery") for line in lines)
     table = terminal_table(res)
