@@ -53,20 +53,27 @@ def digits_tensors():
     return x[:1500], y[:1500], x[1500:], y[1500:]
 
 
+def train_tiny_net(x, y, preprocess=lambda x: x):
+    """A TinyNet trained for 60 full-batch Adam steps on ``preprocess(x)`` (seeded), in eval mode."""
+    import torch
+
+    torch.manual_seed(0)
+    model = TinyNet.build()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    for _ in range(60):
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(preprocess(x)), y).backward()
+        opt.step()
+    return model.eval()
+
+
 @pytest.fixture(scope="session")
 def tiny_model(digits_tensors):
     """A TinyNet trained for a second on digits (~95% clean test accuracy), in eval mode."""
     import torch
 
     x, y, _, _ = digits_tensors
-    torch.manual_seed(0)
-    model = TinyNet.build()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    for _ in range(60):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        opt.step()
-    model.eval()
+    model = train_tiny_net(x, y)
     for p in model.parameters():
         p.grad = None  # leave no training gradients behind: tests check attacks do not add any
         p.requires_grad_(False)

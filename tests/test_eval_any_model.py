@@ -144,17 +144,10 @@ def test_wrong_model_output_is_one_line(digits_tensors) -> None:
 
 def _standardized_net(digits_tensors, mean: float, std: float) -> torch.nn.Module:
     """A net trained on standardized digits: it expects (x - mean) / std, not [0,1] images."""
-    from tests.conftest import TinyNet
+    from tests.conftest import train_tiny_net
 
     x, y, _, _ = digits_tensors
-    torch.manual_seed(0)
-    net = TinyNet.build()
-    opt = torch.optim.Adam(net.parameters(), lr=1e-2)
-    for _ in range(60):
-        opt.zero_grad()
-        torch.nn.functional.cross_entropy(net((x - mean) / std), y).backward()
-        opt.step()
-    return net.eval()
+    return train_tiny_net(x, y, preprocess=lambda images: (images - mean) / std)
 
 
 def test_missing_normalization_is_caught_and_fixed_by_wrapping(digits_tensors) -> None:
