@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from robustx.results import fmt_eps
+
 SCHEMA1_LABEL = "worst case over all attacks (schema 1)"
 
 
@@ -19,16 +21,10 @@ def _pct(value: Any) -> str:
     return f"{100 * value:.1f}%" if isinstance(value, (int, float)) else "-"
 
 
-def _eps(value: float) -> str:
-    """0.0313725 -> '8/255' when it is one, else '0.1'."""
-    k = value * 255
-    return f"{round(k)}/255" if abs(k - round(k)) < 1e-6 and round(k) > 0 and value < 1 else f"{value:g}"
-
-
 def threat_label(group: dict[str, Any]) -> str:
     if group.get("minimum_norm"):
         return f"{group.get('norm', '?')} minimum norm"
-    return f"{group.get('norm', '?')} {_eps(float(group['eps']))}" if group.get("eps") is not None \
+    return f"{group.get('norm', '?')} {fmt_eps(float(group['eps']))}" if group.get("eps") is not None \
         else str(group.get("norm", "?"))
 
 
