@@ -35,13 +35,12 @@ def load_data(data: Any, *, data_root: str | None = None, limit: int | None = No
     """``data`` is a registered dataset name (its test split) or an ``(x, y)`` pair of tensors."""
     import torch
 
-    from .data import downloads_allowed, resolve_data_root
+    from .data import open_dataset
     from .plugins import get_host
 
     info = None
     if isinstance(data, str):
-        bundle = (host or get_host()).registry("dataset").create(
-            data, root=str(resolve_data_root(data_root)), download=downloads_allowed(True))
+        bundle = open_dataset(data, data_root, host or get_host())
         x, y, info = bundle.test.as_float(), bundle.test.y, bundle.info
     elif isinstance(data, Sequence) and len(data) == 2 and all(isinstance(t, torch.Tensor) for t in data):
         x, y = data

@@ -45,6 +45,13 @@ def downloads_allowed(download: bool) -> bool:
     return bool(download) and not offline()
 
 
+def open_dataset(name: str, root: str | None, host: PluginHost, *, download: bool = True,
+                 **params: Any) -> "DatasetBundle":
+    """The registered dataset ``name`` under ``resolve_data_root(root)``, downloading only when allowed."""
+    return host.registry("dataset").create(name, root=str(resolve_data_root(root)),
+                                           download=downloads_allowed(download), **params)
+
+
 def check_data_available(spec: dict[str, Any], host: PluginHost) -> None:
     """Validation: fail in one line when the data is missing and may not be downloaded.
 

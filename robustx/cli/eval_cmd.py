@@ -38,14 +38,13 @@ def parse_attack_option(text: str) -> dict:
 def _any_model(model: str, weights: str | None, dataset: str | None, data_root: str | None, normalize: bool,
                specs: list[dict], limit: int | None, device: str, quiet: bool, audit: str | None) -> dict:
     from ..anymodel import evaluate, load_any_model
-    from ..data import downloads_allowed, resolve_data_root
+    from ..data import open_dataset
     from ..plugins import get_host
 
     if not weights or not dataset:
         raise RecipeError(f"--model {model}: also give --weights FILE.safetensors and --dataset NAME")
     host = get_host()
-    bundle = host.registry("dataset").create(dataset, root=str(resolve_data_root(data_root)),
-                                             download=downloads_allowed(True))
+    bundle = open_dataset(dataset, data_root, host)
     net = load_any_model(model, weights, bundle.info, normalize=normalize, host=host)
     test = bundle.test
     return evaluate(net, (test.as_float(), test.y), specs or ["clean"], device=device, limit=limit,

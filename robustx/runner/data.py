@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..data import DatasetBundle, DatasetInfo, ImageSet, downloads_allowed, resolve_data_root
+from ..data import DatasetBundle, DatasetInfo, ImageSet, open_dataset
 from ..plugins import PluginHost
 from ..recipe import DATA_KEYS, factory_params
 
@@ -17,9 +17,7 @@ if TYPE_CHECKING:
 
 def build_dataset(spec: dict[str, Any], host: PluginHost, *, download: bool) -> DatasetBundle:
     """The registered dataset of a recipe's ``data`` section, rooted where ``resolve_data_root`` says."""
-    root = resolve_data_root(spec.get("root"))
-    return host.registry("dataset").create(spec["name"], root=str(root), download=downloads_allowed(download),
-                                           **factory_params(spec, DATA_KEYS))
+    return open_dataset(spec["name"], spec.get("root"), host, download=download, **factory_params(spec, DATA_KEYS))
 
 
 @dataclass
