@@ -160,11 +160,9 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     config = EvalConfig(batch_size=batch_size, eot_samples=eot_samples, n_predictions=n_predictions,
                         progress=progress)
 
-    def create_attack(spec: dict[str, Any], target: Any) -> Any:
-        from .engine.specs import attack_params
+    from .engine.specs import attack_builder
 
-        return host.registry("attack").create(spec["name"], target, **attack_params(spec))
-
+    create_attack = attack_builder(host)
     outcomes = evaluate_outcomes(model, images, specs, create_attack, config, threat_of=threat_resolver(host))
     results = results_from(outcomes)
     if info is not None:

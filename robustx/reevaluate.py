@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .engine.specs import attack_params
+from .engine.specs import attack_builder
 from .plugins import PluginHost, get_host
 
 
@@ -78,15 +78,13 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     if n:
         test = ImageSet(test.x[:n], test.y[:n])
 
-    def create_attack(spec: dict[str, Any], target: Any) -> Any:
-        return host.registry("attack").create(spec["name"], target, **attack_params(spec))
-
     data = on_device(test, model_device)  # an image folder too big for memory streams from disk
     eval_dir = run.path / "eval"
     config = EvalConfig(batch_size=ev.get("batch_size") or run.recipe["data"].get("batch_size", 256),
                         eot_samples=ev.get("eot_samples", 10), n_predictions=ev.get("n_predictions", 10),
                         progress=progress)
-    new = distributed.evaluate_outcomes(model, data, specs, create_attack, config, threat_of=threat_resolver(host),
+    new = distributed.evaluate_outcomes(model, data, specs, attack_builder(host), config,
+                                        threat_of=threat_resolver(host),
                                         reuse=None if fresh else store.load(eval_dir))  # split under torchrun
 
     def write() -> tuple[dict[str, Any], Path]:  # rank 0 only

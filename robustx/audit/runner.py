@@ -43,7 +43,7 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
 
     from ..attack_guard import isolated_rng
     from ..engine.evaluate import EvalConfig
-    from ..engine.specs import attack_params
+    from ..engine.specs import attack_builder
     from .context import AuditContext
     from .registry import all_checks
 
@@ -51,10 +51,7 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
     if create_attack is None:
         from ..plugins import get_host
 
-        registry = (host or get_host()).registry("attack")
-
-        def create_attack(spec: dict[str, Any], target: Any) -> Any:
-            return registry.create(spec["name"], target, **attack_params(spec))
+        create_attack = attack_builder(host or get_host())
 
     config = EvalConfig(batch_size=batch_size, eot_samples=eot_samples or results.get("eot_samples") or 10,
                         n_predictions=n_predictions or results.get("n_predictions") or 10, progress=False)

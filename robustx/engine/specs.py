@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from ..plugins import PluginHost
 
 NON_PARAMS = ("name", "label")
 
@@ -10,3 +13,12 @@ NON_PARAMS = ("name", "label")
 def attack_params(spec: dict[str, Any]) -> dict[str, Any]:
     """The factory parameters of an attack spec (without its name and table label)."""
     return {k: v for k, v in spec.items() if k not in NON_PARAMS}
+
+
+def attack_builder(host: "PluginHost") -> Callable[[dict[str, Any], Any], Any]:
+    """``create_attack(spec, model)`` through ``host``'s attack registry: what the evaluator, the
+    training defenses and the audit are handed, so every one of them builds attacks the same way."""
+    def create_attack(spec: dict[str, Any], model: Any) -> Any:  # the registry is built on first use
+        return host.registry("attack").create(spec["name"], model, **attack_params(spec))
+
+    return create_attack

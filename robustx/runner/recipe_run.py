@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import distributed
-from ..engine.specs import attack_params
+from ..engine.specs import attack_builder
 from ..errors import DivergenceError
 from ..plugins import PluginHost
 from ..recipe import Recipe
@@ -42,6 +42,7 @@ class RecipeRun:
     def __init__(self, recipe: Recipe, run_dir: Path, options: RunOptions, host: PluginHost) -> None:
         self.recipe, self.cfg, self.run_dir, self.options, self.host = recipe, recipe.data, run_dir, options, host
         self.echo = options.echo or (lambda _msg: None)
+        self.create_attack = attack_builder(host)  # attacks for training, validation and the test
         self.progress = Progress()
         self.stop_reason: str | None = None
 
@@ -202,9 +203,6 @@ class RecipeRun:
         self.event("run_end", {"results": results})
 
     # -- helpers ----------------------------------------------------------------------------
-    def create_attack(self, spec: dict[str, Any], model: Any) -> Any:
-        return self.host.registry("attack").create(spec["name"], model, **attack_params(spec))
-
     def event(self, name: str, payload: dict[str, Any]) -> None:
         """Tell run-event plugins; torch's RNG is forked so an observer cannot change the training run."""
         import torch
