@@ -14,6 +14,8 @@ recorded on the device and read every ``CHECK_EVERY`` batches and at the end of 
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -56,7 +58,7 @@ class DivergenceGuard:
         if self._first is None or int(self._first) < 0:
             return
         value = float(self._value)
-        why = "is not finite" if not torch.isfinite(torch.tensor(value)) else (
+        why = "is not finite" if not math.isfinite(value) else (
             f"exceeds {EXPLOSION_FACTOR:.0e} x the first loss ({self.reference:.4g})")
         raise DivergenceError(f"training diverged at epoch {self.epoch}, batch {int(self._first)}: "
                               f"loss {value:.4g} {why}; {ADVICE}")
