@@ -26,6 +26,12 @@ def mnist_cnn(*, num_classes: Count, in_channels: Count, image_size: Count) -> "
     return MnistCNN(num_classes, in_channels, image_size)
 
 
+def fast_mnist_net(*, num_classes: Count, in_channels: Count, image_size: Count) -> "nn.Module":
+    from .plain_cnn import FastMnistNet
+
+    return FastMnistNet(num_classes, in_channels, image_size)
+
+
 def small_cnn(*, num_classes: Count, in_channels: Count, image_size: Count) -> "nn.Module":
     from .plain_cnn import SmallCNN
 
@@ -158,6 +164,7 @@ def noisy_basicnet(
 #: counts live in docs/architectures.md only (tests/test_architectures.py checks them)
 ARCHITECTURES = (
     ("mnist_cnn", mnist_cnn, (), "Madry et al. MNIST CNN: conv32-5x5, pool, conv64-5x5, pool, fc1024"),
+    ("fast_mnist_net", fast_mnist_net, (), "Wong et al. 2020 MNIST net: conv16-4x4/2, conv32-4x4/2, fc100"),
     ("small_cnn", small_cnn, (), "tiny 2-conv CNN for quick runs; works from 8x8 inputs"),
     ("basicnet", basicnet, (), "small baseline CNN: 4 conv + fc256 + fc"),
     ("ds_mnist_net", ds_mnist_net, (), "decision-surface paper's MNIST net: 2 conv + 2 fc"),
