@@ -269,13 +269,34 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     if label is not None and not isinstance(label, str):
         raise ParamError(f"{where}.label: expected a string (the column title in tables), got {label!r}")
     labelled = {"label": label} if label else {}
+    restarts = spec.pop("restarts", 1)
     if spec["name"] == "clean":
-        if len(spec) > 1:
+        if len(spec) > 1 or restarts != 1:
             raise ParamError(f"{where}: the 'clean' pseudo-attack takes no parameters")
         return {**spec, **labelled}
     params = _check_component(host, "attack", spec, where, positional=1)
-    _check_attack_budget(host.registry("attack").resolve(spec["name"]), params, where)
+    resolved = host.registry("attack").resolve(spec["name"])
+    _check_attack_budget(resolved, params, where)
+    if restarts != 1:
+        _check_restarts(resolved, params, restarts, where)
+        labelled["restarts"] = restarts
     return {"name": spec["name"], **params, **labelled}
+
+
+def _check_restarts(resolved: Any, params: dict[str, Any], restarts: Any, where: str) -> None:
+    """``restarts: N`` needs a seeded, bounded attack: each restart runs with the next seed."""
+    from .threat import resolve_threat
+
+    if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
+        raise ParamError(f"{where}.restarts: expected a whole number >= 1 (runs of the attack, worst kept), "
+                         f"got {restarts!r}")
+    if "seed" not in inspect.signature(resolved.entry.factory).parameters:
+        raise ParamError(f"{where}.restarts: attack {resolved.entry.name!r} takes no seed, so its restarts would "
+                         "not differ; use an attack with a random start and a seed (e.g. pgd)")
+    threat = resolve_threat(resolved.entry.factory, {**resolved.implied, **params})
+    if threat and threat.get("minimum_norm"):
+        raise ParamError(f"{where}.restarts: {resolved.entry.name!r} is a minimum-norm attack; restarts apply "
+                         "to attacks with a fixed budget (eps)")
 
 
 def _check_attack_budget(resolved: Any, params: dict[str, Any], where: str) -> None:

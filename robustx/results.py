@@ -81,7 +81,8 @@ def table_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     for row in results["attacks"]:
         extra = f" (EOT {row['eot_samples']})" if row.get("eot_samples") else ""
         extra += " (saved)" if row.get("reused") else ""
-        rows.append(((row.get("label") or row["name"]) + extra, row_threat(row), _fmt_params(row["params"]),
+        params = {**row["params"], **({"restarts": row["restarts"]} if row.get("restarts") else {})}
+        rows.append(((row.get("label") or row["name"]) + extra, row_threat(row), _fmt_params(params),
                      _accuracy_cell(row), str(row["n"]), f"{row['seconds']:.1f}"))
     return rows
 

@@ -159,7 +159,9 @@ def threat_resolver(host: Any = None) -> Callable[[dict[str, Any]], dict[str, An
             resolved = (host or get_host()).registry("attack").resolve(spec["name"])
         except RobustxError:  # not a registered name (a test's or user's own attack): attributes decide
             return None
-        params = {k: v for k, v in spec.items() if k not in ("name", "label")}
+        from .engine.specs import attack_params
+
+        params = attack_params(spec)
         return resolve_threat(resolved.entry.factory, {**resolved.implied, **params})
 
     return threat_of

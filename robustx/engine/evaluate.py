@@ -15,7 +15,7 @@ from ..progress import progress_bar
 from ..threat import attribute_threat, threat_resolver
 from ..worstcase import AttackOutcome, Outcomes, summarize, threat_name
 from .batches import DeviceImageSet
-from .specs import attack_params
+from .specs import attack_params, restart_specs
 from .stochastic import EOTModel, correct_fraction, is_stochastic
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]
@@ -105,21 +105,27 @@ def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec:
     if name == "clean":
         correct, norms, seconds = clean, None, 0.0
     else:
-        attack = create_attack(spec, target)
-        threat = threat_of(spec) or attribute_threat(attack)
+        attacks = [create_attack(one, target) for one in restart_specs(spec)]
+        threat = threat_of(spec) or attribute_threat(attacks[0])
         minimum = bool(threat and threat.get("minimum_norm"))
         scores, sizes = [], []
         start = time.perf_counter()
-        bar = progress_bar(total=len(data), desc=f"eval {name}", enabled=config.progress, unit="img")
+        bar = progress_bar(total=len(data) * len(attacks), desc=f"eval {name}", enabled=config.progress, unit="img")
         for x, y in data.batches(config.batch_size):
-            x_adv = attack(x, y)
-            check_adversarial(name, attack, x, x_adv, threat)
-            scores.append(correct_fraction(model, x_adv, y, predictions).cpu())
-            if minimum:
+            worst = None  # per example, the lowest correctness over the restarts
+            for attack in attacks:
+                x_adv = attack(x, y)
+                check_adversarial(name, attack, x, x_adv, threat)
+                score = correct_fraction(model, x_adv, y, predictions).cpu()
+                worst = score if worst is None else torch.minimum(worst, score)
+                bar.update(len(y))
+            scores.append(worst)
+            if minimum:  # validation refuses restarts for minimum-norm attacks: x_adv is the one run's
                 sizes.append(perturbation_size(x, x_adv, threat["norm"]).cpu())
-            bar.update(len(y))
         bar.close()
         correct, norms, seconds = torch.cat(scores), torch.cat(sizes) if minimum else None, time.perf_counter() - start
+        if len(attacks) > 1:
+            row["restarts"] = len(attacks)
         row.update(_threat_row(threat))
         if stochastic:
             row["eot_samples"] = config.eot_samples

@@ -7,12 +7,24 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from ..plugins import PluginHost
 
-NON_PARAMS = ("name", "label")
+NON_PARAMS = ("name", "label", "restarts")
 
 
 def attack_params(spec: dict[str, Any]) -> dict[str, Any]:
-    """The factory parameters of an attack spec (without its name and table label)."""
+    """The factory parameters of an attack spec (without its name, table label and restart count)."""
     return {k: v for k, v in spec.items() if k not in NON_PARAMS}
+
+
+def restart_specs(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """One spec per random restart: ``restarts: N`` runs the attack N times with seeds seed, seed+1, ...
+
+    The evaluator keeps, per example, the worst of the N runs (Madry et al.'s "PGD with 10 restarts").
+    """
+    count = int(spec.get("restarts", 1))
+    if count <= 1:
+        return [spec]
+    base = int(spec.get("seed") or 0)
+    return [{**spec, "seed": base + r} for r in range(count)]
 
 
 def attack_builder(host: "PluginHost") -> Callable[[dict[str, Any], Any], Any]:
