@@ -270,8 +270,9 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
         raise ParamError(f"{where}.label: expected a string (the column title in tables), got {label!r}")
     labelled = {"label": label} if label else {}
     restarts = spec.pop("restarts", 1)
+    eot_samples = spec.pop("eot_samples", None)
     if spec["name"] == "clean":
-        if len(spec) > 1 or restarts != 1:
+        if len(spec) > 1 or restarts != 1 or eot_samples is not None:
             raise ParamError(f"{where}: the 'clean' pseudo-attack takes no parameters")
         return {**spec, **labelled}
     params = _check_component(host, "attack", spec, where, positional=1)
@@ -280,6 +281,11 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     if restarts != 1:
         _check_restarts(resolved, params, restarts, where)
         labelled["restarts"] = restarts
+    if eot_samples is not None:
+        if isinstance(eot_samples, bool) or not isinstance(eot_samples, int) or eot_samples < 1:
+            raise ParamError(f"{where}.eot_samples: expected a whole number >= 1 (noise draws averaged per "
+                             f"attack gradient on a randomized model; 1 = no EOT), got {eot_samples!r}")
+        labelled["eot_samples"] = eot_samples
     return {"name": spec["name"], **params, **labelled}
 
 

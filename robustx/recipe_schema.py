@@ -86,8 +86,9 @@ def component_schema(host: PluginHost, kind: str, *, positional: int = 0, provid
 def recipe_schema(host: PluginHost | None = None) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a single recipe; studies (variants/sweep) are left open."""
     host = host or get_host()
-    attack = component_schema(host, "attack", positional=1, extra={"label": {"type": "string"},
-                                                                          "restarts": {"type": "integer", "minimum": 1}})
+    count = {"type": "integer", "minimum": 1}
+    attack = component_schema(host, "attack", positional=1,
+                              extra={"label": {"type": "string"}, "restarts": count, "eot_samples": count})
     attack["anyOf"].append({"const": "clean"})
     train = _table(TRAIN_KEYS)
     train.update({

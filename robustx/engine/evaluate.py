@@ -105,6 +105,9 @@ def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec:
     if name == "clean":
         correct, norms, seconds = clean, None, 0.0
     else:
+        eot = int(spec.get("eot_samples") or config.eot_samples)
+        if stochastic and eot != config.eot_samples:  # this attack's own EOT (eot_samples: 1 = no EOT)
+            target = EOTModel(model, eot, predictions).eval()
         attacks = [create_attack(one, target) for one in restart_specs(spec)]
         threat = threat_of(spec) or attribute_threat(attacks[0])
         minimum = bool(threat and threat.get("minimum_norm"))
@@ -128,7 +131,7 @@ def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec:
             row["restarts"] = len(attacks)
         row.update(_threat_row(threat))
         if stochastic:
-            row["eot_samples"] = config.eot_samples
+            row["eot_samples"] = eot
     row.update({"robust_accuracy": float(correct.mean()), "n": len(correct), "seconds": round(seconds, 3)})
     if stochastic:
         row["predictions_averaged"] = predictions

@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING, Any, Callable
 if TYPE_CHECKING:
     from ..plugins import PluginHost
 
-NON_PARAMS = ("name", "label", "restarts")
+#: spec keys the evaluator reads itself: never passed to the attack factory
+NON_PARAMS = ("name", "label", "restarts", "eot_samples")
 
 
 def attack_params(spec: dict[str, Any]) -> dict[str, Any]:
-    """The factory parameters of an attack spec (without its name, table label and restart count)."""
+    """The factory parameters of an attack spec (without its name, label, restarts and EOT override)."""
     return {k: v for k, v in spec.items() if k not in NON_PARAMS}
 
 
