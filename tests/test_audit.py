@@ -210,3 +210,10 @@ def test_convergence_judges_the_reported_number_not_one_attack(tiny_model, audit
         findings = {f["id"]: f for f in run_audit(tiny_model, audit_data, results, level="quick",
                                                    create_attack=create_attack, batch_size=100)}
         assert findings["b"]["status"] in expected, findings["b"]["evidence"]
+
+
+def test_audit_evidence_writes_budgets_like_the_tables() -> None:
+    from robustx.audit.attacks import label
+
+    assert label({"name": "pgd", "steps": 20, "eps": 8 / 255}) == "pgd-20 eps=8/255"
+    assert label({"name": "fgsm", "eps": 0.1}) == "fgsm eps=0.1"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..results import fmt_eps
+
 #: iterative steps of the audit's own PGD when the evaluation lists no iterative attack
 DEFAULT_STEPS = 20
 
@@ -58,5 +60,5 @@ def scaled(spec: dict[str, Any], **changes: Any) -> dict[str, Any]:
 def label(spec: dict[str, Any]) -> str:
     """'pgd-20 eps=0.1' style names for evidence lines."""
     steps = f"-{spec['steps']}" if "steps" in spec else ""
-    eps = f" eps={spec['eps']:.4g}" if "eps" in spec else ""
+    eps = f" eps={fmt_eps(float(spec['eps']))}" if "eps" in spec else ""
     return f"{spec['name']}{steps}{eps}"

@@ -15,6 +15,7 @@ from torch import nn
 from ..engine.batches import DeviceImageSet
 from ..engine.evaluate import EvalConfig
 from ..outcomes import spec_key
+from ..results import fmt_eps
 from . import attacks
 from .levels import AuditLevel
 
@@ -65,7 +66,7 @@ class AuditContext:
     @property
     def threat_label(self) -> str:
         norm, eps, _ = self.threat
-        return f"{norm} {eps:.4g}"
+        return f"{norm} {fmt_eps(eps)}"
 
     @cached_property
     def reference(self) -> dict[str, Any] | None:
