@@ -269,8 +269,11 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     if label is not None and not isinstance(label, str):
         raise ParamError(f"{where}.label: expected a string (the column title in tables), got {label!r}")
     labelled = {"label": label} if label else {}
-    restarts = spec.pop("restarts", 1)
+    restarts = _count(spec.pop("restarts", 1), f"{where}.restarts", "runs of the attack, worst kept")
     eot_samples = spec.pop("eot_samples", None)
+    if eot_samples is not None:
+        eot_samples = _count(eot_samples, f"{where}.eot_samples",
+                             "noise draws averaged per attack gradient on a randomized model; 1 = no EOT")
     if spec["name"] == "clean":
         if len(spec) > 1 or restarts != 1 or eot_samples is not None:
             raise ParamError(f"{where}: the 'clean' pseudo-attack takes no parameters")
@@ -279,23 +282,25 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     resolved = host.registry("attack").resolve(spec["name"])
     _check_attack_budget(resolved, params, where)
     if restarts != 1:
-        _check_restarts(resolved, params, restarts, where)
+        _check_restarts(resolved, params, where)
         labelled["restarts"] = restarts
     if eot_samples is not None:
-        if isinstance(eot_samples, bool) or not isinstance(eot_samples, int) or eot_samples < 1:
-            raise ParamError(f"{where}.eot_samples: expected a whole number >= 1 (noise draws averaged per "
-                             f"attack gradient on a randomized model; 1 = no EOT), got {eot_samples!r}")
         labelled["eot_samples"] = eot_samples
     return {"name": spec["name"], **params, **labelled}
 
 
-def _check_restarts(resolved: Any, params: dict[str, Any], restarts: Any, where: str) -> None:
+def _count(value: Any, where: str, meaning: str) -> int:
+    """A whole number >= 1, read the way every integer parameter is (``coerce``), with what it counts."""
+    try:
+        return coerce(value, Annotated[int, Range(ge=1)], where)
+    except ParamError:
+        raise ParamError(f"{where}: expected a whole number >= 1 ({meaning}), got {value!r}") from None
+
+
+def _check_restarts(resolved: Any, params: dict[str, Any], where: str) -> None:
     """``restarts: N`` needs a seeded, bounded attack: each restart runs with the next seed."""
     from .threat import resolve_threat
 
-    if isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 1:
-        raise ParamError(f"{where}.restarts: expected a whole number >= 1 (runs of the attack, worst kept), "
-                         f"got {restarts!r}")
     if "seed" not in inspect.signature(resolved.entry.factory).parameters:
         raise ParamError(f"{where}.restarts: attack {resolved.entry.name!r} takes no seed, so its restarts would "
                          "not differ; use an attack with a random start and a seed (e.g. pgd)")

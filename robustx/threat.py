@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from .engine.specs import attack_params
 from .errors import ParamError, PluginError
 
 Norm = Literal["Linf", "L2", "L1"]
@@ -159,8 +160,6 @@ def threat_resolver(host: Any = None) -> Callable[[dict[str, Any]], dict[str, An
             resolved = (host or get_host()).registry("attack").resolve(spec["name"])
         except RobustxError:  # not a registered name (a test's or user's own attack): attributes decide
             return None
-        from .engine.specs import attack_params
-
         params = attack_params(spec)
         return resolve_threat(resolved.entry.factory, {**resolved.implied, **params})
 
