@@ -58,9 +58,10 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     from . import outcomes as store
     from .data import ImageSet
     from .engine.checkpoint import write_text_atomic
-    from .engine.evaluate import EvalConfig, results_from
+    from .engine.evaluate import results_from
     from .engine.loader import on_device
     from .runner.device import resolve_device
+    from .runner.evaluation import eval_config
     from .recipe import validate_attack
     from .rundir import load_run
     from .threat import threat_resolver
@@ -80,15 +81,15 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
 
     data = on_device(test, model_device)  # an image folder too big for memory streams from disk
     eval_dir = run.path / "eval"
-    config = EvalConfig(batch_size=ev.get("batch_size") or run.recipe["data"].get("batch_size", 256),
-                        eot_samples=ev.get("eot_samples", 10), n_predictions=ev.get("n_predictions", 10),
-                        progress=progress)
+    config = eval_config(run.recipe, ev.get("batch_size"), progress)
     new = distributed.evaluate_outcomes(model, data, specs, attack_builder(host), config,
                                         threat_of=threat_resolver(host),
                                         reuse=None if fresh else store.load(eval_dir))  # split under torchrun
 
     def write() -> tuple[dict[str, Any], Path]:  # rank 0 only
         results = results_from(new if fresh else merge_with_saved(eval_dir, new))
+        if distributed.active():
+            results["world_size"] = distributed.world_size()
         path = unique_result_path(eval_dir)
         write_text_atomic(path, json.dumps(results, indent=2))
         return results, path

@@ -152,6 +152,30 @@ def test_sharded_evaluation_is_identical_to_one_process(two):
     assert sharded["worst_case_accuracy"] == single["worst_case_accuracy"]
 
 
+def test_eval_nproc_shards_the_cli_evaluation_of_a_run(two):
+    """`robustx eval RUN_DIR --nproc 2`: two processes, the numbers of one, one results file."""
+    from robustx.reevaluate import evaluate_run
+
+    eval_dir = two["run_dir"] / "eval"
+    before = set(eval_dir.glob("results-*.json"))
+    flags = [f"--attack={json.dumps(spec)}" for spec in ATTACKS]  # JSON is a YAML mapping
+    result = CliRunner().invoke(cli, ["eval", str(two["run_dir"]), *flags, "--fresh", "--nproc", "2",
+                                      "--device", "cpu", "--quiet"])
+    assert result.exit_code == 0, result.output
+    (written,) = set(eval_dir.glob("results-*.json")) - before  # rank 0 alone writes
+    sharded = json.loads(written.read_text())
+    single, _ = evaluate_run(two["run_dir"], ATTACKS, device="cpu", fresh=True)
+    assert sharded["world_size"] == 2 and "world_size" not in single
+    assert sharded["n"] == single["n"] == 96
+    assert [a["robust_accuracy"] for a in sharded["attacks"]] == [a["robust_accuracy"] for a in single["attacks"]]
+
+
+def test_eval_nproc_is_refused_for_any_model():
+    result = CliRunner().invoke(cli, ["eval", "--model", "small_cnn", "--weights", "w.safetensors",
+                                      "--dataset", "digits", "--nproc", "2"])
+    assert result.exit_code != 0 and "--nproc splits the evaluation of a RUN_DIR" in result.output
+
+
 def test_every_rank_gets_a_disjoint_slice_of_the_same_global_batches():
     from robustx.data import ImageSet
     from robustx.engine.batches import DeviceImageSet

@@ -42,3 +42,18 @@ def test_best_epoch_and_early_stopping():
     assert BestEpoch.from_json(best.to_json()) == best and best.epoch == 1
     unvalidated = BestEpoch()
     assert all(unvalidated.update({}, epoch, None, validated=False) for epoch in (1, 2, 3))  # the last is best
+
+
+def test_eval_config_prefers_the_test_batch_size_and_tolerates_older_recipes():
+    """`recipe run` and `robustx eval RUN_DIR` build their EvalConfig from the same function."""
+    from robustx.engine.evaluate import EvalConfig
+    from robustx.runner.evaluation import eval_config
+
+    recipe = {"data": {"batch_size": 64, "test_batch_size": 500},
+              "evaluate": {"eot_samples": 3, "n_predictions": 7, "batch_size": None}}
+    assert eval_config(recipe, None, progress=False) == EvalConfig(500, 3, 7, progress=False)
+    assert eval_config(recipe, 32, progress=True).batch_size == 32
+    # a recipe.yaml saved before these keys existed: EvalConfig's own defaults, data.batch_size for batches
+    old = eval_config({"data": {"batch_size": 64}}, None, progress=False)
+    assert old == EvalConfig(batch_size=64, progress=False)
+    assert eval_config({"data": {}}, None, progress=False).batch_size == EvalConfig().batch_size

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Callable
 
@@ -111,8 +111,7 @@ class AuditContext:
         key = f"{spec_key(spec)}|eot={eot}|run={run}"
         if key not in self._cache:
             self.echo(f"audit: {attacks.label(spec)}" + (f" (EOT {eot})" if self.stochastic else ""))
-            config = EvalConfig(batch_size=self.config.batch_size, eot_samples=eot,
-                                n_predictions=self.config.n_predictions, progress=False)
+            config = replace(self.config, eot_samples=eot, progress=False)
             outcomes = evaluate_outcomes(self.model, self.data, [spec], self.create_attack, config)
             self._cache[key] = outcomes.attacks[0].correct.float().cpu()
         if whitebox:

@@ -68,17 +68,28 @@ def _any_model(model: str, weights: str | None, dataset: str | None, data_root: 
 @click.option("--audit", type=click.Choice(["quick", "full"]), default=None, help="With --model: also run the audit.")
 @click.option("--out", "out_file", default=None, type=click.Path(), help="With --model: also write results.json here.")
 @click.option("--quiet", is_flag=True)
+@click.option("--nproc", type=int, default=None,
+              help="With RUN_DIR: split the test images over N processes (torchrun; one per GPU on CUDA).")
 def eval_run(run_dir: str | None, attacks: tuple[str, ...], limit: int | None, device: str, fresh: bool,
              model: str | None, weights: str | None, dataset: str | None, data_root: str | None, normalize: bool,
-             audit: str | None, out_file: str | None, quiet: bool) -> None:
+             audit: str | None, out_file: str | None, quiet: bool, nproc: int | None) -> None:
     """Re-evaluate the model of RUN_DIR (new attacks join its saved per-example outcomes; writes
-    RUN_DIR/eval/results-<time>.json), or evaluate any model with --model/--weights/--dataset."""
+    RUN_DIR/eval/results-<time>.json), or evaluate any model with --model/--weights/--dataset.
+
+    \b
+    Examples:
+      robustx eval runs/mnist_pgd_anchor-20261122-060000 --attack "pgd eps=0.3 steps=50 restarts=10"
+      robustx eval runs/cifar10_pgd_at-20261122-060000 --attack autoattack --nproc 4
+      robustx eval --model preact_resnet18 --weights model.safetensors --dataset cifar10 --attack "pgd eps=8/255"
+    """
     from ..results import terminal_table
 
     specs = [parse_attack_option(a) for a in attacks]
     if model is not None:
         if run_dir:
             raise RecipeError("give either RUN_DIR or --model/--weights/--dataset, not both")
+        if nproc is not None:
+            raise RecipeError("--nproc splits the evaluation of a RUN_DIR; --model evaluates in one process")
         results = _any_model(model, weights, dataset, data_root, normalize, specs, limit, device, quiet, audit)
         click.echo(terminal_table(results))
         if out_file:
@@ -92,8 +103,17 @@ def eval_run(run_dir: str | None, attacks: tuple[str, ...], limit: int | None, d
         return
     if not run_dir:
         raise RecipeError("robustx eval: give a RUN_DIR, or --model NAME --weights FILE --dataset NAME")
+    if nproc is not None:
+        from ..distributed import relaunch
+
+        args = ["eval", run_dir, *[f"--attack={a}" for a in attacks], "--device", device]
+        args += (["--limit", str(limit)] if limit else []) + (["--fresh"] if fresh else [])
+        raise SystemExit(relaunch(nproc, args + (["--quiet"] if quiet else [])))
+    from ..distributed import is_main
     from ..reevaluate import evaluate_run
 
     results, path = evaluate_run(run_dir, specs, limit=limit, device=device, progress=not quiet, fresh=fresh)
+    if not is_main():  # under torchrun, rank 0 prints for the job
+        return
     click.echo(terminal_table(results))
     click.echo(f"written: {path}")

@@ -20,13 +20,16 @@ def first_n(data: "DeviceImageSet", limit: int | None) -> "DeviceImageSet":
     return data.rows(slice(0, limit))
 
 
-def eval_config(cfg: dict[str, Any], batch_size: int | None, progress: bool) -> Any:
-    """Batch size (falling back to the data section's), EOT samples and predictions of a recipe."""
+def eval_config(recipe: dict[str, Any], batch_size: int | None, progress: bool) -> Any:
+    """The EvalConfig a recipe asks for: batch size (``batch_size``, else ``data.test_batch_size``, else
+    ``data.batch_size``), EOT samples and predictions. Keys a recipe saved by an older robustx lacks fall
+    back to EvalConfig's own defaults, so ``robustx eval RUN_DIR`` and ``recipe run`` agree."""
     from ..engine.evaluate import EvalConfig
 
-    ev, data = cfg["evaluate"], cfg["data"]
-    return EvalConfig(batch_size=batch_size or data["test_batch_size"] or data["batch_size"],
-                      eot_samples=ev["eot_samples"], n_predictions=ev["n_predictions"], progress=progress)
+    ev, data = recipe.get("evaluate") or {}, recipe.get("data") or {}
+    batch = batch_size or data.get("test_batch_size") or data.get("batch_size")
+    chosen = {"batch_size": batch, "eot_samples": ev.get("eot_samples"), "n_predictions": ev.get("n_predictions")}
+    return EvalConfig(progress=progress, **{key: value for key, value in chosen.items() if value})
 
 
 def default_val_attack(cfg: dict[str, Any]) -> dict[str, Any] | None:
