@@ -123,6 +123,17 @@ def combined_table(study: Study, results: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _row_state(row_dir: Path, resume: bool) -> str:
+    """'finished' (results.json written), 'interrupted' (a checkpoint to continue) or 'new'."""
+    from .runner.directory import CHECKPOINT, MARKER
+
+    if resume and (row_dir / "results.json").is_file():
+        return "finished"
+    if resume and (row_dir / CHECKPOINT).is_file() and (row_dir / MARKER).is_file():
+        return "interrupted"
+    return "new"
+
+
 def start_study(study: Study, raw: dict[str, Any], out: str | Path, options: Any, host: PluginHost,
                 source: str | None) -> dict[str, Any]:
     """A new study directory (marked, with the study as loaded in study.yaml), then every row."""
@@ -131,9 +142,15 @@ def start_study(study: Study, raw: dict[str, Any], out: str | Path, options: Any
     from .engine.checkpoint import write_text_atomic
     from .runner.directory import create_run_dir, mark
 
-    study_dir = create_run_dir(out, study.name)
-    mark(study_dir, kind="study", recipe=study.name, source=source)
-    write_text_atomic(study_dir / "study.yaml", yaml.safe_dump(raw, sort_keys=False))
+    from . import distributed
+
+    def new_study_dir() -> Path:  # rank 0 only; every rank gets its path
+        study_dir = create_run_dir(out, study.name)
+        mark(study_dir, kind="study", recipe=study.name, source=source)
+        write_text_atomic(study_dir / "study.yaml", yaml.safe_dump(raw, sort_keys=False))
+        return study_dir
+
+    study_dir = distributed.on_main(new_study_dir)
     return run_study(study, study_dir, resume=False, options=options, host=host)
 
 
@@ -155,30 +172,35 @@ def resume_study(study_dir: Path, overrides: list[str] | tuple[str, ...], option
 
 
 def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host: PluginHost) -> dict[str, Any]:
-    """Run every row (skipping finished ones when resuming); write study.json and table.md."""
+    """Run every row (skipping finished ones when resuming); write study.json and table.md.
+
+    Under torchrun every rank runs every row together (each row is one DDP run); rank 0 decides
+    which rows are finished, creates the row directories and writes the study's files.
+    """
+    from . import distributed
     from .engine.checkpoint import write_text_atomic
-    from .runner.directory import CHECKPOINT, MARKER
     from .runner.launch import continue_run, start_run
 
     echo = options.echo or (lambda _msg: None)
     results: dict[str, dict[str, Any]] = {}
     for name, recipe in study.rows:
         row_dir = study_dir / slug(name)
-        finished = row_dir / "results.json"
-        if resume and finished.is_file():
-            results[name] = json.loads(finished.read_text(encoding="utf-8"))
+        state = distributed.on_main(lambda: _row_state(row_dir, resume))  # one decision for every rank
+        if state == "finished":
+            results[name] = json.loads((row_dir / "results.json").read_text(encoding="utf-8"))
             echo(f"[{name}] already finished, skipped")
             continue
         echo(f"[{name}] running in {row_dir}")
-        if resume and (row_dir / CHECKPOINT).is_file() and (row_dir / MARKER).is_file():
+        if state == "interrupted":
             results[name] = continue_run(row_dir, options, host)
         else:
-            row_dir.mkdir(parents=True, exist_ok=True)
+            distributed.on_main(lambda: row_dir.mkdir(parents=True, exist_ok=True))
             results[name] = start_run(recipe, row_dir, options, host, source=None)
-        summary = {"study": study.name, "rows": [{"name": n, "run_dir": str(study_dir / slug(n)),
-                                                   "results": results.get(n)} for n, _ in study.rows],
-                   "paper": study.paper}
-        write_text_atomic(study_dir / "study.json", json.dumps(summary, indent=2))
-        write_text_atomic(study_dir / "table.md", combined_table(study, results))
+        if distributed.is_main():
+            summary = {"study": study.name, "rows": [{"name": n, "run_dir": str(study_dir / slug(n)),
+                                                       "results": results.get(n)} for n, _ in study.rows],
+                       "paper": study.paper}
+            write_text_atomic(study_dir / "study.json", json.dumps(summary, indent=2))
+            write_text_atomic(study_dir / "table.md", combined_table(study, results))
     return {"study": study.name, "study_dir": str(study_dir), "rows": results,
             "table": combined_table(study, results)}

@@ -152,6 +152,30 @@ def test_sharded_evaluation_is_identical_to_one_process(two):
     assert sharded["worst_case_accuracy"] == single["worst_case_accuracy"]
 
 
+def test_a_study_runs_and_resumes_under_torchrun(recipe_file, tmp_path):
+    """Every row of a study is one 2-process run; rank 0 alone writes the study; --resume works too."""
+    out = tmp_path / "runs"
+    rows_arg = "variants=[{name: standard, overrides: {train.defense: {name: standard}}}, {name: pgd_at}]"
+    common = ["--nproc", "2", "--device", "cpu", "--quiet"]
+    result = CliRunner().invoke(cli, ["recipe", "run", str(recipe_file), "train.epochs=1", rows_arg,
+                                      "--out", str(out), *common])
+    assert result.exit_code == 0, result.output
+    (study_dir,) = out.iterdir()  # one study directory for the job, not one per rank
+    rows = json.loads((study_dir / "study.json").read_text())["rows"]
+    assert [r["name"] for r in rows] == ["standard", "pgd_at"]
+    assert [r["results"]["world_size"] for r in rows] == [2, 2]
+    table = (study_dir / "table.md").read_text()
+    assert "| standard |" in table and "| pgd_at |" in table and "not run" not in table
+    # the second row loses its results: --resume skips the first and re-evaluates the second's checkpoint
+    second = Path(rows[1]["run_dir"])
+    (second / "results.json").unlink()
+    result = CliRunner().invoke(cli, ["recipe", "run", str(recipe_file), "--resume", str(study_dir), *common])
+    assert result.exit_code == 0, result.output
+    again = json.loads((second / "results.json").read_text())
+    assert again["world_size"] == 2 and again["clean_accuracy"] == rows[1]["results"]["clean_accuracy"]
+    assert list(out.iterdir()) == [study_dir]
+
+
 def test_eval_nproc_shards_the_cli_evaluation_of_a_run(two):
     """`robustx eval RUN_DIR --nproc 2`: two processes, the numbers of one, one results file."""
     from robustx.reevaluate import evaluate_run

@@ -40,9 +40,6 @@ def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] 
     raw = apply_overrides(raw, overrides)
     target = resolve(raw, source, host)
     if isinstance(target, Study):
-        if distributed.active():
-            raise RecipeError(f"{name_or_path}: studies (variants/sweep) do not run under torchrun yet; "
-                              "run each row's recipe with --nproc")
         return start_study(target, raw, out, options, host, source=name_or_path)
     run_dir = distributed.on_main(lambda: create_run_dir(out, target.name))  # one directory for all ranks
     try:
@@ -59,10 +56,6 @@ def resume_dir(run_dir: Path, name_or_path: str | None, overrides: list[str] | t
     marker = read_marker(run_dir)
     check_name(run_dir, name_or_path, marker, host)
     if marker["kind"] == "study":
-        from .. import distributed
-
-        if distributed.active():
-            raise RecipeError(f"--resume {run_dir}: studies do not run under torchrun yet")
         return resume_study(run_dir, overrides, options, host)
     if overrides:
         raise RecipeError(f"--resume {run_dir}: a run continues exactly as its recipe.yaml says, so overrides "
