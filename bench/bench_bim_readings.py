@@ -92,6 +92,18 @@ def bim03_table(rows: dict[str, torch.nn.Module], x: torch.Tensor, y: torch.Tens
     return lines
 
 
+def least_likely_table(rows: dict[str, torch.nn.Module], x: torch.Tensor, y: torch.Tensor) -> list[str]:
+    columns = [f"BIM {eps}" for eps in EPSILONS]
+    lines = ["| model | target | " + " | ".join(columns) + " |", "|---|---|" + "---|" * len(columns)]
+    for name, model in rows.items():
+        for target in ("none", "least_likely"):
+            specs = [{"name": "bim", "eps": eps, "alpha": 0.1, "steps": 10, "targeted": target, "label": f"BIM {eps}"}
+                     for eps in EPSILONS]
+            reading = "true label (untargeted)" if target == "none" else "least-likely class"
+            lines.append(f"| {name} | {reading} | " + " | ".join(f"{c:.1f}" for c in registered(model, x, y, specs)) + " |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("run_dirs", nargs="+", type=Path, help="row directories of a ds_table1_mnist run")
@@ -107,6 +119,8 @@ def main() -> None:
     print("\n".join(step_table(rows, x, y)))
     print("\nBIM eps 0.3, step 0.1, 10 iterations unless named:\n")
     print("\n".join(bim03_table(rows, x, y)))
+    print("\nBIM step 0.1, 10 iterations, untargeted vs least-likely-class target (torchattacks):\n")
+    print("\n".join(least_likely_table(rows, x, y)))
 
 
 if __name__ == "__main__":
