@@ -1,4 +1,4 @@
-"""Does the attack explain a Table 1 cell? BIM / C&W under other step readings, libraries, clipping and labels.
+"""Does the attack explain a Table 1 cell? BIM / C&W under other step readings, libraries, clipping, labels, target.
 
 The decision-surface paper (appendix A.3) gives BIM and C&W "10 iterations and step size = 0.1" on MNIST and
 names no library. This re-attacks trained ``ds_table1_mnist`` rows (their saved best checkpoints) and changes
@@ -8,7 +8,9 @@ one thing at a time, so a miss against the paper can be put on the attack or rul
   ``BasicIterativeMethod`` default), for BIM and C&W at eps 0.1 / 0.2 / 0.3;
 - for BIM 0.3: the same attack from a second library (ART's PGD without random start), a third implementation
   written here, the same without clipping to [0,1] (cleverhans' default ``clip_min=None``), with the model's
-  predicted labels instead of the true ones (cleverhans' default ``y=None``), and 100 small steps.
+  predicted labels instead of the true ones (cleverhans' default ``y=None``), and 100 small steps;
+- the target: Kurakin et al.'s iterative least-likely-class method (the targeted loss the paper's Figure 4
+  visualizes) beside the untargeted BIM, at eps 0.1 / 0.2 / 0.3; a hit is any wrong prediction.
 
 It also prints how confident each model is (median top-1 minus top-2 logit, and the share of test images
 whose float32 softmax is saturated, where the cross-entropy gradient is exactly zero).
