@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 import robustx
+from bench_confidence import confidence
 from robustx.anymodel import load_data
 
 EPSILONS = (0.1, 0.2, 0.3)
@@ -55,14 +56,6 @@ def registered(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, specs: 
     results = robustx.evaluate(model, (x, y), attacks=specs)
     by_label = {entry["label"]: entry["robust_accuracy"] for entry in results["attacks"]}
     return [100.0 * by_label[spec["label"]] for spec in specs]
-
-
-def confidence(model: torch.nn.Module, x: torch.Tensor) -> str:
-    with torch.no_grad():
-        logits = model(x)
-    top2 = logits.topk(2, dim=1).values
-    saturated = (logits.softmax(1).max(1).values == 1).float().mean().item()
-    return f"median logit gap {(top2[:, 0] - top2[:, 1]).median().item():.2f}, softmax saturated {100 * saturated:.1f}%"
 
 
 def step_table(rows: dict[str, torch.nn.Module], x: torch.Tensor, y: torch.Tensor) -> list[str]:
@@ -116,7 +109,8 @@ def main() -> None:
     rows = {run.name: robustx.load_model(run).eval() for run in args.run_dirs}
     print(f"first {len(y)} MNIST test images; accuracy (%) under each attack\n")
     for name, model in rows.items():
-        print(f"- {name}: {confidence(model, x)}")
+        gap, saturated = confidence(model, x)
+        print(f"- {name}: median logit gap {gap:.2f}, softmax saturated {saturated:.1f}%")
     print("\nStep readings (10 iterations; torchattacks BIM, robustx cw_linf):\n")
     print("\n".join(step_table(rows, x, y)))
     print("\nBIM eps 0.3, step 0.1, 10 iterations unless named:\n")
