@@ -54,6 +54,7 @@ def cells(model: nn.Module, x: torch.Tensor, y: torch.Tensor, attacks: list[dict
 
 
 def within(row: dict[str, float], paper: dict[str, float]) -> int:
+    """How many of the paper's cells this row matches to within ``PAPER_MARGIN`` points."""
     return sum(abs(row[column] - value) <= PAPER_MARGIN for column, value in paper.items())
 
 
