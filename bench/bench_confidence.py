@@ -12,7 +12,6 @@ median top-1 minus top-2 logit on the test images, the share of images whose flo
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import torch
@@ -20,6 +19,7 @@ from torch import nn
 
 import robustx
 from robustx.anymodel import load_data
+from robustx.rundir import RunDir
 
 COLUMNS = ["Natural", "FGSM 0.3", "BIM 0.2", "BIM 0.3", "C&W 0.3", "PGD-40 0.3", "AutoAttack 0.3"]
 
@@ -33,10 +33,9 @@ def confidence(model: nn.Module, x: torch.Tensor) -> tuple[float, float]:
     return (top2[:, 0] - top2[:, 1]).median().item(), 100.0 * saturated
 
 
-def recorded(run_dir: Path) -> dict[str, float]:
-    """Accuracy (%) per attack label, as the run's evaluation wrote it."""
-    results = json.loads((run_dir / "results.json").read_text())
-    return {entry["label"]: 100.0 * entry["robust_accuracy"] for entry in results["attacks"]}
+def recorded(run: RunDir) -> dict[str, float]:
+    """Accuracy (%) per attack label, as the run's evaluation wrote it (its results.json)."""
+    return {entry["label"]: 100.0 * entry["robust_accuracy"] for entry in run.results["attacks"]}
 
 
 def main() -> None:
@@ -50,8 +49,9 @@ def main() -> None:
     print("| run | median logit gap | softmax saturated | " + " | ".join(args.columns) + " |")
     print("|---|---|---|" + "---|" * len(args.columns))
     for run_dir in args.run_dirs:
-        gap, saturated = confidence(robustx.load_model(run_dir).eval(), x)
-        cells = recorded(run_dir)
+        run = robustx.load_run(run_dir)
+        gap, saturated = confidence(run.model().eval(), x)
+        cells = recorded(run)
         shown = " | ".join(f"{cells[c]:.1f}" if c in cells else "" for c in args.columns)
         print(f"| {run_dir.parent.name}/{run_dir.name} | {gap:.2f} | {saturated:.1f}% | {shown} |", flush=True)
 

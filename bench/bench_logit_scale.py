@@ -75,7 +75,7 @@ def main() -> None:
         attacks = [dict(spec) for spec in run.recipe["evaluate"]["attacks"]]
         paper = study["paper"]["rows"].get(name, {})
         columns = [spec["label"] for spec in attacks]
-        model = robustx.load_model(args.run / row_dir).eval()
+        model = run.model().eval()
         print(f"\n{name} ({row_dir}):\n")
         print("| T | median logit gap | softmax saturated | " + " | ".join(columns) + " | within ±3 of the paper |")
         print("|---|---|---|" + "---|" * len(columns) + "---|")
