@@ -40,21 +40,24 @@ def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] 
 
 
 def create_model(name: str, **kwargs: Any) -> "nn.Module":
-    """``create_model("resnet20", num_classes=10, in_channels=3, image_size=32, mean=..., std=...)``."""
+    """``create_model("resnet20", num_classes=10, in_channels=3, image_size=32, mean=..., std=...)``.
+
+    Architecture parameters and ``transforms`` are checked the way a recipe's ``model:`` is
+    (robustx.components.check_spec).
+    """
+    from .components import check_model_kwargs
     from .modeling import create_model as _create
 
-    return _create(name, **kwargs)
+    return _create(name, **check_model_kwargs(name, kwargs))
 
 
 def create_attack(name: str, model: "nn.Module", **params: Any) -> Any:
     """``create_attack("pgd", model, eps=8/255)`` -> ``attack(x, y) -> x_adv``; params are validated."""
-    from .params import validate_params
+    from .components import check_attack_params
     from .plugins import get_host
 
-    resolved = get_host().registry("attack").resolve(name)
-    checked = validate_params(resolved.entry.factory, params, f"attack {name}", positional=1,
-                              provided=tuple(resolved.implied))
-    return resolved.create(model, **checked)
+    checked = check_attack_params(name, params, f"attack {name}")  # the recipe's rules, budgets included
+    return get_host().registry("attack").create(name, model, **checked)
 
 
 def evaluate(model: "nn.Module", data: Any, attacks: Any = ("clean",), **options: Any) -> dict[str, Any]:

@@ -117,10 +117,9 @@ def check_model(model: "nn.Module", x: "torch.Tensor", y: "torch.Tensor", info: 
 
 
 def _specs(attacks: Sequence[Any], host: "PluginHost") -> list[dict[str, Any]]:
-    from .recipe import validate_attack
+    from .components import check_spec
 
-    return [validate_attack({"name": a} if isinstance(a, str) else a, f"attacks[{i}]", host)
-            for i, a in enumerate(attacks)]
+    return [check_spec("attack", a, f"attacks[{i}]", host) for i, a in enumerate(attacks)]
 
 
 def run_audit(level: str, model: "nn.Module", data: Any, results: dict[str, Any], **options: Any) -> Any:
@@ -133,10 +132,12 @@ def run_audit(level: str, model: "nn.Module", data: Any, results: dict[str, Any]
 def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",), *, audit: str | None = None,
              device: str = "cpu", limit: int | None = None, data_root: str | None = None, batch_size: int = 256,
              eot_samples: int = 10, n_predictions: int = 10, progress: bool = False,
-             dataset_info: "DatasetInfo | None" = None, host: "PluginHost | None" = None) -> dict[str, Any]:
+             dataset_info: "DatasetInfo | None" = None, host: "PluginHost | None" = None,
+             certify: Sequence[Any] = ()) -> dict[str, Any]:
     """results.json content (schema 2) for any ``model`` taking [0,1] images, on a dataset name or (x, y).
 
     ``dataset_info``: the facts of the dataset (x, y) come from, for the normalization check.
+    ``certify``: certifier specs (``[{"name": "ibp", "eps": 0.1}]``): ``certified_accuracy`` per threat model.
     """
     from .data import ImageSet
     from .engine.batches import DeviceImageSet
@@ -151,6 +152,9 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
 
         audit_level(audit, "audit")  # a typo fails before any work
     specs = _specs(attacks, host)
+    from .certification import validate_certifiers
+
+    certifiers = validate_certifiers(list(certify), "certify", host)
     x, y, info = load_data(data, data_root=data_root, limit=limit, host=host)
     info = info or dataset_info
     where = resolve_device(device)
@@ -160,20 +164,25 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     config = EvalConfig(batch_size=batch_size, eot_samples=eot_samples, n_predictions=n_predictions,
                         progress=progress)
 
-    from .engine.specs import attack_builder
+    from .components import attack_builder
 
     create_attack = attack_builder(host)
     outcomes = evaluate_outcomes(model, images, specs, create_attack, config, threat_of=threat_resolver(host))
     results = results_from(outcomes)
     if info is not None:
         results["dataset"] = info.name
+    if certifiers:
+        from .certification import certify_results
+
+        results = certify_results(results, model, images, certifiers, host, batch_size=batch_size,
+                                  progress=progress, outcomes=outcomes)
     if audit:
         results["audit"] = run_audit(audit, model, images, results, create_attack=create_attack, host=host,
                                      batch_size=batch_size)
     return results
 
 
-def load_any_model(name: str, weights: str, info: "DatasetInfo", *, normalize: bool = True,
+def load_any_model(name: str, weights: "str | None", info: "DatasetInfo", *, normalize: bool = True,
                    host: "PluginHost | None" = None) -> "nn.Module":
     """Registered architecture ``name`` sized for ``info``, with ``weights`` (.safetensors) loaded.
 
@@ -189,7 +198,9 @@ def load_any_model(name: str, weights: str, info: "DatasetInfo", *, normalize: b
     model = create_model(name, num_classes=info.num_classes, in_channels=info.in_channels,
                          image_size=info.image_size, mean=info.mean if normalize else None,
                          std=info.std if normalize else None, host=host)
-    tensors = load_weights(Path(weights))
+    if weights is None:  # an architecture that loads its own weights (a RobustBench zoo model)
+        return model.eval()
+    tensors = load_weights(weights if str(weights).startswith("hf://") else Path(weights))
     whole = any(k.startswith(("net.", "normalize.")) for k in tensors)
     target = model if whole else model.net
     missing, unexpected = target.load_state_dict(tensors, strict=False)

@@ -267,7 +267,7 @@ def relaunch(nproc: int, args: list[str]) -> int:
 
 
 def evaluate_outcomes(model: "nn.Module", data: Any, attacks: list[dict[str, Any]], create_attack: Any, config: Any,
-                      *, threat_of: Any = None, reuse: "Outcomes | None" = None) -> "Outcomes":
+                      *, threat_of: Any = None, reuse: "Outcomes | None" = None, store: Any = None) -> "Outcomes":
     """``engine.evaluate.evaluate_outcomes``, split across ranks under torchrun (identical outcomes).
 
     Each rank attacks its contiguous rows (and reuses its rows of ``reuse``); the per-example
@@ -277,7 +277,7 @@ def evaluate_outcomes(model: "nn.Module", data: Any, attacks: list[dict[str, Any
 
     if not active():
         return engine.evaluate_outcomes(model, data, attacks, create_attack, config, threat_of=threat_of,
-                                        reuse=reuse)
+                                        reuse=reuse, store=store)  # store: per-attack saves (one process only)
     from dataclasses import replace
 
     rows = shard_rows(len(data))

@@ -6,7 +6,7 @@ may instead list itself in narrower groups, one per hook family it implements, a
 imports it only when one of those hooks is needed:
 
     robustx.attacks  robustx.defenses  robustx.transforms  robustx.architectures  robustx.datasets
-    robustx.recipes  robustx.analyses  robustx.commands    robustx.run_event
+    robustx.recipes  robustx.analyses  robustx.commands    robustx.run_event  robustx.certifiers
 
 ``robustx --help`` imports only ``robustx.commands`` plugins; ``robustx list attacks`` only the
 ``robustx`` and ``robustx.attacks`` ones. Commands come only from ``robustx.commands``, so a plugin

@@ -56,3 +56,22 @@ def did_you_mean(name: str, choices: Iterable[str], n: int = 3) -> str:
         return ""
     quoted = ", ".join(f"'{m}'" for m in matches)
     return f" (did you mean {quoted}?)"
+
+
+class RunFileError(RobustxError):
+    """A file that cannot be read (truncated, binary) or written (full disk, read-only folder); names the file."""
+
+
+def short(value: object, limit: int = 80) -> str:
+    """A bounded repr of a user's value for an error message (never the whole of a huge or nested value).
+
+    Why: a YAML alias bomb or a pasted 100 MB string must not make the *error* cost minutes and gigabytes.
+    ``reprlib`` caps depth and items per level, then the text is cut to ``limit`` characters.
+    """
+    import reprlib
+
+    shortener = reprlib.Repr()
+    shortener.maxlevel, shortener.maxstring, shortener.maxother = 3, limit, limit
+    shortener.maxlist = shortener.maxtuple = shortener.maxdict = shortener.maxset = 6
+    text = shortener.repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

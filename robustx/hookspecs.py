@@ -73,6 +73,22 @@ def robustx_register_augmentations(register: Register) -> None:
 
 
 @hookspec
+def robustx_register_loggers(register: Register) -> None:
+    """Register experiment trackers for a recipe's ``loggers``: ``factory(run_dir, **params) -> tracker``.
+
+    The plugin that registers a name also drives it, from its own ``robustx_run_event``.
+    """
+
+
+@hookspec
+def robustx_register_certifiers(register: Register) -> None:
+    """Register certifiers: ``factory(model, **params) -> certifier``, ``certifier(x, y, index) -> {"radius": ...}``.
+
+    A certifier declares ``norm``, ``budgets`` and ``smoothed`` (see :mod:`robustx.certification`).
+    """
+
+
+@hookspec
 def robustx_register_commands(cli: Any) -> None:
     """Add click commands or groups to the ``robustx`` CLI: ``cli.add_command(...)``.
 

@@ -30,7 +30,7 @@ def create_model(name: str, *, num_classes: int = 10, in_channels: int = 3, imag
     host = host or get_host()
     net = host.registry("architecture").create(
         name, num_classes=num_classes, in_channels=in_channels, image_size=image_size, **params)
-    if mean is None:
+    if mean is None or getattr(net, "normalizes_inputs", False):  # e.g. a RobustBench zoo model: its own inside
         mean, std = (0.0,) * in_channels, (1.0,) * in_channels
     model: nn.Module = NormalizedModel(net, mean, std)
     for spec in transforms:

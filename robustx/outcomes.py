@@ -29,7 +29,7 @@ def spec_key(spec: dict[str, Any]) -> str:
 
 
 def save(directory: Path, outcomes: Outcomes) -> None:
-    from .engine.checkpoint import write_atomic, write_text_atomic
+    from .engine.checkpoint import pack, write_atomic, write_text_atomic
 
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {"labels": outcomes.labels.cpu().clone(), "clean": outcomes.clean.float().cpu().clone()}
@@ -38,7 +38,10 @@ def save(directory: Path, outcomes: Outcomes) -> None:
         tensors[f"{i}.correct"] = a.correct.float().cpu().clone()  # clean's row shares the clean tensor
         if a.norm is not None:
             tensors[f"{i}.norm"] = a.norm.float().cpu().clone()
-        index.append({"index": i, "spec": a.spec, "row": a.row, "has_norm": a.norm is not None})
+        entry = {"index": i, "spec": a.spec, "row": a.row, "has_norm": a.norm is not None}
+        if a.rng is not None:  # the RNG after this attack: a resumed evaluation continues from it (eval_progress)
+            entry["rng"] = pack(a.rng, tensors, f"{i}.rng")
+        index.append(entry)
     write_atomic(directory / TENSORS, tensors, {"outcomes_version": VERSION})
     write_text_atomic(directory / INDEX, json.dumps(
         {"outcomes_version": VERSION, "n": len(outcomes.labels), "meta": outcomes.meta, "attacks": index}, indent=2))
@@ -48,13 +51,16 @@ def load(directory: Path) -> Outcomes | None:
     """The saved outcomes, or None when there are none (schema-1 runs) or the two files disagree."""
     from safetensors.torch import load_file
 
+    from .engine.checkpoint import unpack
+
     if not (directory / TENSORS).is_file() or not (directory / INDEX).is_file():
         return None
     try:
         index = json.loads((directory / INDEX).read_text(encoding="utf-8"))
         tensors = load_file(str(directory / TENSORS))
         attacks = [AttackOutcome(row=e["row"], spec=e["spec"], correct=tensors[f"{e['index']}.correct"],
-                                 norm=tensors.get(f"{e['index']}.norm") if e["has_norm"] else None)
+                                 norm=tensors.get(f"{e['index']}.norm") if e["has_norm"] else None,
+                                 rng=unpack(e["rng"], tensors) if e.get("rng") else None)
                    for e in index["attacks"]]
         return Outcomes(tensors["labels"], tensors["clean"], attacks, index.get("meta", {}))
     except (KeyError, ValueError, OSError):  # interrupted between the two writes, or hand-edited
@@ -78,10 +84,16 @@ def locked(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def outcome_key(outcome: AttackOutcome) -> str:
+    """``spec_key`` plus the evaluation mode: a cascade row (robustx.engine.cascade) is not an ``each`` row."""
+    mode = outcome.row.get("mode", "each")
+    return spec_key(outcome.spec) + ("" if mode == "each" else f"|{mode}")
+
+
 def merge(old: Outcomes, new: Outcomes) -> Outcomes:
-    """``old`` plus the attacks of ``new`` whose specs ``old`` lacks (same examples required)."""
-    have = {spec_key(a.spec) for a in old.attacks}
-    added = [a for a in new.attacks if spec_key(a.spec) not in have]
+    """``old`` plus the attacks of ``new`` that ``old`` lacks (same spec and mode; same examples required)."""
+    have = {outcome_key(a) for a in old.attacks}
+    added = [a for a in new.attacks if outcome_key(a) not in have]
     return Outcomes(old.labels, old.clean, [*old.attacks, *added], {**old.meta, **new.meta})
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Any, Callable
 
-from .errors import ParamError, did_you_mean
+from .errors import ParamError, did_you_mean, short
 
 _FRACTION = re.compile(r"^\s*[-+]?\d+(\.\d*)?(e[-+]?\d+)?\s*/\s*[-+]?\d+(\.\d*)?(e[-+]?\d+)?\s*$", re.I)
 _NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?\s*$", re.I)
@@ -60,6 +60,16 @@ class Range:
 @dataclass(frozen=True)
 class AllowNonFinite:
     """Marker inside ``typing.Annotated``: this float may be ``inf`` (or ``nan``) on purpose."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """Marker inside ``typing.Annotated``: ``fn(value, where)`` checks a structured value (raises ParamError).
+
+    Lets a factory's mapping parameter (``awp: {gamma: ...}``) fail at ``recipe validate``, with its path.
+    """
+
+    fn: Callable[[Any, str], Any]
 
 
 @dataclass(frozen=True)
@@ -141,6 +151,8 @@ def coerce(value: Any, tp: Any, where: str, *, finite: bool = True) -> Any:
         for item in meta:
             if isinstance(item, Range) and isinstance(value, (int, float)) and not isinstance(value, bool):
                 item.check(value, where)
+            if isinstance(item, Check):
+                item.fn(value, where)
         return value
     if tp is Any or tp is inspect.Parameter.empty:
         return parse_number(value, where)
@@ -159,38 +171,38 @@ def coerce(value: Any, tp: Any, where: str, *, finite: bool = True) -> Any:
         if len(errors) == 1:
             raise ParamError(errors[0])
         if set(options) == {int, float}:
-            raise ParamError(f"{where}: expected a number, got {value!r}")
-        raise ParamError(f"{where}: {value!r} is not a valid {_type_name(tp)}")
+            raise ParamError(f"{where}: expected a number, got {short(value)}")
+        raise ParamError(f"{where}: {short(value)} is not a valid {_type_name(tp)}")
     if origin is typing.Literal:
         choices = typing.get_args(tp)
         if value in choices:
             return value
         shown = ", ".join(repr(c) for c in choices)
         hint = did_you_mean(str(value), [str(c) for c in choices])
-        raise ParamError(f"{where}: {value!r} is not one of {shown}{hint}")
+        raise ParamError(f"{where}: {short(value)} is not one of {shown}{hint}")
     if tp is bool:
         if isinstance(value, bool):
             return value
-        raise ParamError(f"{where}: expected true or false, got {value!r}")
+        raise ParamError(f"{where}: expected true or false, got {short(value)}")
     if tp is float:
         value = parse_number(value, where)
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return _check_float(float(value), where, finite)
-        raise ParamError(f"{where}: expected a number, got {value!r}")
+        raise ParamError(f"{where}: expected a number, got {short(value)}")
     if tp is int:
         value = parse_number(value, where)  # '1e21' (YAML 1.1 reads it as a string) is a number too
         if isinstance(value, int) and not isinstance(value, bool):
             return _check_int(value, where)
         if isinstance(value, float) and value.is_integer():
             return _check_int(int(value), where)
-        raise ParamError(f"{where}: expected an integer, got {value!r}")
+        raise ParamError(f"{where}: expected an integer, got {short(value)}")
     if tp is str:
         if isinstance(value, str):
             return value
-        raise ParamError(f"{where}: expected a string, got {value!r}")
+        raise ParamError(f"{where}: expected a string, got {short(value)}")
     if origin in (list, tuple, typing.Sequence) or tp in (list, tuple):
         if not isinstance(value, (list, tuple)):
-            raise ParamError(f"{where}: expected a list, got {value!r}")
+            raise ParamError(f"{where}: expected a list, got {short(value)}")
         args = typing.get_args(tp)
         if origin is tuple and len(args) >= 1 and args[-1] is not Ellipsis:
             if len(value) != len(args):
@@ -201,7 +213,7 @@ def coerce(value: Any, tp: Any, where: str, *, finite: bool = True) -> Any:
         return tuple(items) if origin is tuple else items
     if origin is dict or tp is dict:
         if not isinstance(value, dict):
-            raise ParamError(f"{where}: expected a mapping, got {value!r}")
+            raise ParamError(f"{where}: expected a mapping, got {short(value)}")
         return value
     return parse_number(value, where)
 
@@ -283,7 +295,7 @@ def _check_nested(value: Any, shape: tuple[str, bool], where: str, nested: Neste
     if not many:
         return nested(kind, value, where)
     if not isinstance(value, (list, tuple)):
-        raise ParamError(f"{where}: expected a list of {kind} specs, got {value!r}")
+        raise ParamError(f"{where}: expected a list of {kind} specs, got {short(value)}")
     return [nested(kind, item, f"{where}[{i}]") for i, item in enumerate(value)]
 
 

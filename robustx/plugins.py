@@ -7,7 +7,8 @@ that cannot contribute. Each plugin is imported on its own, so one broken plugin
 warning and everything else keeps working (pluggy's ``load_setuptools_entrypoints`` would let the
 import error escape).
 
-``ROBUSTX_DISABLE_PLUGINS=name1,name2`` blocks plugins by entry-point name.
+``ROBUSTX_DISABLE_PLUGINS=name1,name2`` blocks plugins by entry-point name (or module name); a name
+that matches no installed plugin is a warning with a suggestion, not silence.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import pluggy
 from . import hookspecs
 from .entry_points import Source, discover, hook_group
 from .errors import DuplicateNameError, PluginError
-from .registry import Registry
+from .essentials import CORE, core_version, register_essentials
+from .registry import Registry, plural
 
 DISABLE_ENV = "ROBUSTX_DISABLE_PLUGINS"
 
@@ -38,6 +40,8 @@ KINDS: dict[str, str] = {
     "optimizer": "robustx_register_optimizers",
     "schedule": "robustx_register_schedules",
     "augmentation": "robustx_register_augmentations",
+    "certifier": "robustx_register_certifiers",
+    "logger": "robustx_register_loggers",
 }
 HOOKS: list[str] = sorted(name for name in vars(hookspecs) if name.startswith("robustx_"))
 
@@ -53,11 +57,31 @@ class PluginInfo:
     status: str = "not loaded"  # not loaded | loaded | failed | disabled
     error: str | None = None
     registered: dict[str, list[str]] = field(default_factory=dict)
+    refused: dict[str, list[str]] = field(default_factory=dict)  # names another plugin already had
 
 
 def disabled_plugins() -> set[str]:
     raw = os.environ.get(DISABLE_ENV, "")
     return {part.strip() for part in raw.split(",") if part.strip()}
+
+
+def is_disabled(src: Source, disabled: set[str]) -> bool:
+    """A plugin is disabled by its entry-point name or by its module (``robustx_training`` = ``training``)."""
+    module = src.value.split(":")[0].strip()
+    return bool({src.name, module, module.split(".")[0]} & disabled)
+
+
+def check_disabled_names(sources: dict[str, Source], disabled: set[str]) -> list[str]:
+    """One warning per ROBUSTX_DISABLE_PLUGINS name that matches no installed plugin (a typo disables nothing)."""
+    from .errors import did_you_mean
+
+    known = {src.name: src for src in sources.values()}
+    modules = {src.value.split(":")[0].strip() for src in sources.values()}
+    problems = []
+    for name in sorted(disabled - set(known) - modules - {m.split(".")[0] for m in modules}):
+        problems.append(f"{DISABLE_ENV}: no installed plugin is called '{name}'{did_you_mean(name, known)}, so it "
+                        f"disables nothing; `robustx plugins` lists the names")
+    return problems
 
 
 def warn(message: str) -> None:
@@ -76,7 +100,7 @@ class PluginHost:
         self._registries: dict[str, Registry] = {}
         if load_entry_points:
             self._sources, problems = discover(HOOKS)
-            for message in problems:
+            for message in problems + check_disabled_names(self._sources, disabled_plugins()):
                 warn(message)
             for src in self._sources.values():
                 self.plugins[src.name] = PluginInfo(src.name, src.value, src.distribution, src.version)
@@ -102,7 +126,7 @@ class PluginHost:
         info = self.plugins[src.name]
         if info.status != "not loaded":
             return
-        if src.name in disabled_plugins():
+        if is_disabled(src, disabled_plugins()):
             info.status = "disabled"
             return
         try:
@@ -166,15 +190,25 @@ class PluginHost:
 
     def _build(self, kind: str, hook_name: str) -> Registry:
         registry = Registry(kind)
+        off = sorted(src.name for src in self._sources.values()
+                     if src.serves(hook_name) and is_disabled(src, disabled_plugins()))
+        if off:  # an unknown name may be one of theirs: say so instead of only "unknown"
+            names = ", ".join(f"'{name}'" for name in off)
+            registry.missing_note = (f"plugin {names}, which registers {plural(kind)}, is disabled by "
+                                     f"{DISABLE_ENV}; remove it from {DISABLE_ENV} to use its {plural(kind)}")
         for impl in self._impls(hook_name):
             info = self.plugins.setdefault(impl.plugin_name, PluginInfo(impl.plugin_name, "?", status="loaded"))
 
             def register(name: str, factory: Any, *, aliases: Any = (), description: str = "",
-                         _info: PluginInfo = info) -> None:
+                         smoke: dict[str, Any] | None = None, _info: PluginInfo = info) -> None:
                 try:
                     registry.register(name, factory, aliases=tuple(aliases), description=description,
-                                      plugin=_info.name, version=_info.version)
-                except (DuplicateNameError, PluginError) as exc:
+                                      plugin=_info.name, version=_info.version, smoke=smoke)
+                except DuplicateNameError as exc:
+                    _info.refused.setdefault(kind, []).append(name)
+                    warn(str(exc))
+                    return
+                except PluginError as exc:
                     registry.record_conflict(name, str(exc))
                     warn(str(exc))
                     return
@@ -187,6 +221,11 @@ class PluginHost:
                 info.status, info.error = "failed", f"{type(exc).__name__}: {exc}"
                 warn(f"plugin '{impl.plugin_name}' failed in {hook_name} ({info.error}); "
                      f"disable it with {DISABLE_ENV}={impl.plugin_name}")
+        added = register_essentials(kind, registry)  # what the core's defaults name, unless a plugin provides it
+        if added:
+            core = self.plugins.setdefault(CORE, PluginInfo(CORE, "robustx.essentials", "robustx", core_version(),
+                                                            status="loaded"))
+            core.registered.setdefault(kind, []).extend(added)
         return registry
 
     def call_hook(self, hook_name: str, **kwargs: Any) -> None:

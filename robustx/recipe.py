@@ -15,16 +15,22 @@ from typing import Annotated, Any, Literal, Optional
 
 import yaml
 
+from . import safe_yaml
 from .data import check_data_available
-from .errors import ParamError, RecipeError, UnknownNameError, did_you_mean
-from .params import INT_MAX, Range, accepted_params, coerce, validate_params
+from .errors import ParamError, RecipeError, UnknownNameError, did_you_mean, short
+from .params import INT_MAX, AttackSpec, Component, Range, accepted_params, coerce, validate_params
 from .plugins import PluginHost, get_host
+from .published import check_label
 
+REQUIRED = ("name", "data", "model")
 SECTIONS = ("name", "description", "seed", "data", "model", "train", "evaluate", "report", "variants", "sweep",
-            "paper")
+            "paper", "grid", "loggers")
 
 # Core-owned keys of each section: name -> (annotation, default). Anything else in a
-# component section is a parameter of the registered factory.
+# component section is a parameter of the registered factory. These tables are the one source of
+# the recipe's shape: validation reads them, and so does the JSON Schema (robustx.recipe_schema),
+# which finds a key's nested table by name (``ema`` -> EMA_KEYS) and its components by their
+# ``Component(kind)`` marker, so mark a component-valued key that way and it needs no schema code.
 MAX_EPOCHS = 100_000  # sane upper bound: `epochs: 1.0e+18` is a typo, not a plan
 DATA_KEYS: dict[str, tuple[Any, Any]] = {
     "root": (Optional[str], None),
@@ -34,19 +40,20 @@ DATA_KEYS: dict[str, tuple[Any, Any]] = {
     "val_split": (Annotated[float, Range(ge=0, lt=1)], 0.1),
     "limit": (Optional[Annotated[int, Range(ge=1)]], None),
     "test_limit": (Optional[Annotated[int, Range(ge=1)]], None),
-    "augment": (Any, "none"),  # a registered augmentation: a name or {name: crop, padding: 2}
+    "augment": (Annotated[Any, Component("augmentation")], "none"),  # a registered augmentation: a name or {name: crop, padding: 2}
+    "extra": (Any, None),  # a second labelled source in every batch (robustx.extra_data)
 }
 MODEL_KEYS: dict[str, tuple[Any, Any]] = {
-    "transforms": (list, []),
+    "transforms": (list[Annotated[Any, Component("transform")]], []),
     "weights": (Optional[str], None),
     "allow_pickle": (bool, False),
 }
 TRAIN_KEYS: dict[str, tuple[Any, Any]] = {
     "epochs": (Annotated[int, Range(ge=0, le=MAX_EPOCHS)], 10),
-    "optimizer": (dict, {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}),
-    "schedule": (dict, {"name": "none"}),
-    "defense": (dict, {"name": "standard"}),
-    "val_attack": (Optional[dict], None),
+    "optimizer": (Annotated[dict, Component("optimizer")], {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}),
+    "schedule": (Annotated[dict, Component("schedule")], {"name": "none"}),
+    "defense": (Annotated[dict, Component("defense")], {"name": "standard"}),
+    "val_attack": (Optional[AttackSpec], None),
     "val_limit": (Optional[Annotated[int, Range(ge=1)]], 1000),
     "early_stopping": (Optional[dict], None),
     "grad_clip": (Optional[Annotated[float, Range(gt=0)]], None),
@@ -55,6 +62,11 @@ TRAIN_KEYS: dict[str, tuple[Any, Any]] = {
     "channels_last": (bool, False),
     "compile": (bool, False),  # torch.compile of the model for the training step
     "sync_batchnorm": (bool, False),  # SyncBatchNorm under torchrun (robustx.distributed)
+    "ema": (Optional[dict], None),  # weight averaging (robustx.engine.ema): EMA_KEYS
+}
+EMA_KEYS: dict[str, tuple[Any, Any]] = {
+    "decay": (Annotated[float, Range(gt=0, lt=1)], 0.999),
+    "warmup_steps": (Annotated[int, Range(ge=0)], 0),  # optimizer steps that copy the weights before averaging
 }
 EARLY_STOPPING_KEYS: dict[str, tuple[Any, Any]] = {
     "patience": (Annotated[int, Range(ge=1)], 5),
@@ -62,7 +74,7 @@ EARLY_STOPPING_KEYS: dict[str, tuple[Any, Any]] = {
     "min_delta": (Annotated[float, Range(ge=0)], 0.0),
 }
 EVALUATE_KEYS: dict[str, tuple[Any, Any]] = {
-    "attacks": (list, [{"name": "clean"}]),
+    "attacks": (list[AttackSpec], [{"name": "clean"}]),
     "limit": (Optional[Annotated[int, Range(ge=1)]], None),
     "batch_size": (Optional[Annotated[int, Range(ge=1)]], None),
     "checkpoint": (Literal["best", "last"], "best"),
@@ -70,8 +82,10 @@ EVALUATE_KEYS: dict[str, tuple[Any, Any]] = {
     "n_predictions": (Annotated[int, Range(ge=1)], 10),
     "audit": (Optional[Literal["quick", "full"]], None),  # robustx.audit after the evaluation
     "precision": (Literal["fp32", "bf16", "fp16"], "fp32"),  # low precision weakens gradient attacks
+    "mode": (Literal["each", "cascade"], "each"),  # cascade: attack only what is still robust (engine.cascade)
+    "certify": (list[Annotated[Any, Component("certifier")]], []),  # certifiers (robustx.certification): certified accuracy beside robust accuracy
 }
-REPORT_KEYS: dict[str, tuple[Any, Any]] = {"analyses": (list, [])}
+REPORT_KEYS: dict[str, tuple[Any, Any]] = {"analyses": (list[Annotated[Any, Component("analysis")]], [])}
 
 ARCH_PROVIDED = ("num_classes", "in_channels", "image_size")
 SCHEDULE_PROVIDED = ("epochs", "steps_per_epoch")
@@ -131,7 +145,7 @@ def find_recipe(name_or_path: str, host: PluginHost | None = None) -> Path:
 
 def parse_yaml(text: str, source: str) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(text)
+        data = safe_yaml.load(text, source)  # alias bombs refused before they are built
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -170,7 +184,7 @@ def apply_overrides(recipe: dict[str, Any], overrides: list[str] | tuple[str, ..
             raise RecipeError(f"override '{item}' must look like key=value (e.g. train.epochs=1)")
         key, raw = item.split("=", 1)
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = safe_yaml.load(raw, f"override {key.strip()}") if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
         set_key(recipe, key.strip(), value)
@@ -223,7 +237,7 @@ def _component(value: Any, where: str) -> dict[str, Any]:
     if isinstance(value, str):
         return {"name": value}
     if not isinstance(value, dict):
-        raise ParamError(f"{where}: expected a component like {{name: ..., ...}}, got {value!r}")
+        raise ParamError(f"{where}: expected a component like {{name: ..., ...}}, got {short(value)}")
     if "name" not in value:
         raise ParamError(f"{where}: a component needs a 'name'")
     return dict(value)
@@ -235,6 +249,12 @@ def _fill(section: dict[str, Any], keys: dict[str, tuple[Any, Any]], where: str)
     for key, (tp, default) in keys.items():
         out[key] = coerce(section[key], tp, f"{where}.{key}") if key in section else copy.deepcopy(default)
     return out
+
+
+def _mapping(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ParamError(f"{where}: expected a mapping like {{decay: 0.999}}, got {value!r}")
+    return dict(value)
 
 
 def _check_plain(section: dict[str, Any], keys: dict[str, tuple[Any, Any]], where: str) -> dict[str, Any]:
@@ -267,7 +287,7 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     spec = _component(spec, where)
     label = spec.pop("label", None)
     if label is not None and not isinstance(label, str):
-        raise ParamError(f"{where}.label: expected a string (the column title in tables), got {label!r}")
+        raise ParamError(f"{where}.label: expected a string (the column title in tables), got {short(label)}")
     labelled = {"label": label} if label else {}
     restarts = _count(spec.pop("restarts", 1), f"{where}.restarts", "runs of the attack, worst kept")
     eot_samples = spec.pop("eot_samples", None)
@@ -281,6 +301,10 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     params = _check_component(host, "attack", spec, where, positional=1)
     resolved = host.registry("attack").resolve(spec["name"])
     _check_attack_budget(resolved, params, where)
+    if label:
+        registry = host.registry("attack")
+        check_label(label, spec["name"], resolved.entry.factory, (registry.get(n).factory for n in registry.names()),
+                    where)
     if restarts != 1:
         _check_restarts(resolved, params, where)
         labelled["restarts"] = restarts
@@ -294,7 +318,7 @@ def _count(value: Any, where: str, meaning: str) -> int:
     try:
         return coerce(value, Annotated[int, Range(ge=1)], where)
     except ParamError:
-        raise ParamError(f"{where}: expected a whole number >= 1 ({meaning}), got {value!r}") from None
+        raise ParamError(f"{where}: expected a whole number >= 1 ({meaning}), got {short(value)}") from None
 
 
 def _check_restarts(resolved: Any, params: dict[str, Any], where: str) -> None:
@@ -356,6 +380,31 @@ def validate_defense(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
     return {"name": spec["name"], **_check_component(host, "defense", spec, where)}
 
 
+def validate_loggers(value: Any, host: PluginHost) -> list[dict[str, Any]]:
+    """``loggers: [tensorboard, {name: mlflow, experiment: x}]``: registered trackers whose library is installed.
+
+    A logger's factory may carry ``check_installed()``, which raises a one-line error naming the
+    extra to install, so a missing tracker stops the run before it starts, not after training.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ParamError(f"loggers: expected a list of trackers (e.g. [tensorboard, mlflow]), got {short(value)}")
+    out: list[dict[str, Any]] = []
+    for i, item in enumerate(value):
+        where = f"loggers[{i}]"
+        spec = _with_defaults(host, "logger", item, where, positional=1)  # recipe.yaml shows every default
+        params = {k: v for k, v in spec.items() if k != "name"}
+        entry = host.registry("logger").resolve(spec["name"]).entry
+        if any(o["name"] == entry.name for o in out):
+            raise ParamError(f"{where}.name: '{entry.name}' is listed twice")
+        check = getattr(entry.factory, "check_installed", None)
+        if callable(check):
+            check()
+        out.append({"name": entry.name, **params})
+    return out
+
+
 def _check_early_stopping(out: dict[str, Any]) -> None:
     """Early stopping must have something to monitor, or it stops silently after ``patience`` epochs."""
     es, train = out["train"]["early_stopping"], out["train"]
@@ -377,7 +426,7 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
     if unknown:
         raise RecipeError(f"{unknown[0]}: unknown top-level key{did_you_mean(unknown[0], SECTIONS)}; "
                           f"accepted: {', '.join(SECTIONS)}")
-    for required in ("name", "data", "model"):
+    for required in REQUIRED:
         if required not in raw:
             raise RecipeError(f"{source}: missing required key '{required}'")
     out: dict[str, Any] = {
@@ -391,6 +440,10 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
     out["data"] = {"name": data["name"], **_fill(core, DATA_KEYS, "data"),
                    **_check_component(host, "dataset", data, "data", provided=DATA_PROVIDED)}
     out["data"]["augment"] = _augmentation(out["data"]["augment"], host)
+    if out["data"]["extra"] is not None:
+        from .extra_data import validate_extra
+
+        out["data"]["extra"] = validate_extra(out["data"]["extra"], host, out["data"]["root"])
 
     model = _component(raw["model"], "model")
     core = {k: model.pop(k) for k in list(model) if k in MODEL_KEYS}
@@ -410,7 +463,7 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
         raise ParamError(f"train.{extra[0]}: unknown key{did_you_mean(extra[0], TRAIN_KEYS)}; "
                          f"accepted: {', '.join(TRAIN_KEYS)}")
     t = _fill({k: v for k, v in train.items() if k not in ("optimizer", "schedule", "defense", "val_attack",
-                                                            "early_stopping")}, TRAIN_KEYS, "train")
+                                                            "early_stopping", "ema")}, TRAIN_KEYS, "train")
     t["optimizer"] = _with_defaults(host, "optimizer", train.get("optimizer", TRAIN_KEYS["optimizer"][1]),
                                     "train.optimizer", positional=1)
     t["schedule"] = _with_defaults(host, "schedule", train.get("schedule", "none"), "train.schedule",
@@ -420,6 +473,7 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
                        if train.get("val_attack") else None)
     t["early_stopping"] = (_check_plain(dict(train["early_stopping"]), EARLY_STOPPING_KEYS, "train.early_stopping")
                            if train.get("early_stopping") else None)
+    t["ema"] = _check_plain(_mapping(train["ema"], "train.ema"), EMA_KEYS, "train.ema") if train.get("ema") else None
     out["train"] = t
 
     evaluate = dict(raw.get("evaluate") or {})
@@ -427,6 +481,9 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
     if not isinstance(ev["attacks"], list) or not ev["attacks"]:
         raise ParamError("evaluate.attacks: expected a non-empty list of attacks (e.g. [clean, {name: pgd}])")
     ev["attacks"] = [validate_attack(a, f"evaluate.attacks[{i}]", host) for i, a in enumerate(ev["attacks"])]
+    from .certification import validate_certifiers
+
+    ev["certify"] = validate_certifiers(ev["certify"], "evaluate.certify", host)
     out["evaluate"] = ev
 
     report = _check_plain(dict(raw.get("report") or {}), REPORT_KEYS, "report")
@@ -435,6 +492,7 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
         spec = _component(item, f"report.analyses[{i}]")
         analyses.append({"name": spec["name"], **_check_component(host, "analysis", spec, f"report.analyses[{i}]")})
     out["report"] = {"analyses": analyses}
+    out["loggers"] = validate_loggers(raw.get("loggers"), host)
     _check_early_stopping(out)
     # last: a typo anywhere is reported before missing files (which may not be downloaded)
     check_data_available(out["data"], host)

@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .engine.specs import attack_builder
+from .components import attack_builder, check_spec
+from .files import check_writable
 from .plugins import PluginHost, get_host
 
 
@@ -45,15 +46,47 @@ def merge_with_saved(eval_dir: Path, new: Any) -> Any:
             return new
         merged = new if saved is None else store.merge(saved, new)
         store.save(eval_dir, merged)
-    ran = {store.spec_key(a.spec) for a in new.attacks if not a.row.get("reused")}
-    rows = [a if store.spec_key(a.spec) in ran or a.row["name"] == "clean"
+    ran = {store.outcome_key(a) for a in new.attacks if not a.row.get("reused")}
+    rows = [a if store.outcome_key(a) in ran or a.row["name"] == "clean"
             else AttackOutcome({**a.row, "reused": True}, a.spec, a.correct, a.norm) for a in merged.attacks]
     return Outcomes(merged.labels, merged.clean, rows, merged.meta)
 
 
+def _outcomes_resumable(model: Any, data: Any, specs: list[dict[str, Any]], create_attack: Any, config: Any,
+                        threat_of: Any, eval_dir: Path, fresh: bool) -> Any:
+    """The attacks' outcomes, saved after every attack and per batch (robustx.eval_progress) unless ``fresh``.
+
+    SIGTERM/SIGUSR1 stop after the batch in flight with everything saved; the same command continues
+    (finished attacks are reused, the cut one goes on from its last batch with the same RNG).
+    """
+    from . import distributed
+    from . import outcomes as store
+    from .eval_progress import EvalInterrupted, EvalStore
+    from .preemption import Preempted, requested, signal_name, stop_on_signals
+
+    progress = None if fresh or distributed.active() else EvalStore(eval_dir)  # torchrun: saved at the end only
+    config.stop = requested
+    with stop_on_signals():
+        try:
+            return distributed.evaluate_outcomes(model, data, specs, create_attack, config, threat_of=threat_of,
+                                                 reuse=None if fresh else store.load(eval_dir),
+                                                 store=progress)  # split under torchrun
+        except EvalInterrupted as cut:
+            raise Preempted(f"Preempted by {signal_name(cut.signum)} during `robustx eval`: {cut} (saved in "
+                            f"{eval_dir}). Run the same command again to continue.", cut.signum) from None
+
+
 def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = None, *, limit: int | None = None,
-                 device: str = "auto", progress: bool = False, fresh: bool = False,
-                 host: PluginHost | None = None) -> tuple[dict[str, Any], Path]:
+                 device: str = "auto", progress: bool = False, fresh: bool = False, seed: int | None = None,
+                 host: PluginHost | None = None, certify: list[Any] | None = None,
+                 mode: str | None = None) -> tuple[dict[str, Any], Path]:
+    """Evaluate the run's model; returns (results, the new eval/results-*.json).
+
+    Seeded (``seed``, else the run's recipe seed) right before the attacks, so the same command
+    gives the same numbers (random starts, Square's queries); the seed is recorded in the results.
+    ``certify``: certifier specs (default: the run's ``evaluate.certify`` when no attacks are given); their
+    certificates join eval/certificates.* and each threat model gets ``certified_accuracy``.
+    """
     from . import distributed
     from . import outcomes as store
     from .data import ImageSet
@@ -62,18 +95,23 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     from .engine.loader import on_device
     from .runner.device import resolve_device
     from .runner.evaluation import eval_config
-    from .recipe import validate_attack
+    from .seeding import seed_everything
     from .rundir import load_run
     from .threat import threat_resolver
 
     host = host or get_host()
     run = load_run(run_dir, host)
+    check_writable(run.path / "eval", "robustx eval")  # before hours of attacks, not after
     model_device = resolve_device(device)
     distributed.init_from_env(model_device)  # under torchrun: join the process group
     model = run.model(device=str(model_device))  # raises a clean error when there is no model
     ev = run.recipe.get("evaluate", {})
     specs = attacks or ev.get("attacks") or [{"name": "clean"}]
-    specs = [validate_attack(s, f"--attack[{i}]", host) for i, s in enumerate(specs)]
+    specs = [check_spec("attack", s, f"--attack[{i}]", host) for i, s in enumerate(specs)]
+    from .certification import validate_certifiers
+
+    certifiers = validate_certifiers(certify if certify is not None else ([] if attacks else ev.get("certify")),
+                                     "--certify", host)
     test = run.dataset().test
     n = limit or ev.get("limit") or run.recipe["data"].get("test_limit") or run.recipe["data"].get("limit")
     if n:
@@ -82,12 +120,21 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     data = on_device(test, model_device)  # an image folder too big for memory streams from disk
     eval_dir = run.path / "eval"
     config = eval_config(run.recipe, ev.get("batch_size"), progress)
-    new = distributed.evaluate_outcomes(model, data, specs, attack_builder(host), config,
-                                        threat_of=threat_resolver(host),
-                                        reuse=None if fresh else store.load(eval_dir))  # split under torchrun
+    seed = run.recipe.get("seed", 0) if seed is None else seed
+    seed_everything(seed)
+    config.mode = mode or ev.get("mode") or "each"  # evaluate.mode (robustx.engine.cascade), or --mode
+    new = _outcomes_resumable(model, data, specs, attack_builder(host), config, threat_resolver(host), eval_dir,
+                              fresh)
 
     def write() -> tuple[dict[str, Any], Path]:  # rank 0 only
-        results = results_from(new if fresh else merge_with_saved(eval_dir, new))
+        merged = new if fresh else merge_with_saved(eval_dir, new)
+        results = results_from(merged)
+        if certifiers:  # on rank 0: certificates are per example and cheap next to attacks (IBP)
+            from .certification import certify_results
+
+            results = certify_results(results, model, data, certifiers, host, batch_size=config.batch_size,
+                                      progress=progress, eval_dir=eval_dir, outcomes=merged, reuse=not fresh)
+        results["seed"] = seed  # attacks run this time used it; reused rows keep the numbers they were saved with
         if distributed.active():
             results["world_size"] = distributed.world_size()
         path = unique_result_path(eval_dir)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import DuplicateNameError, PluginError, UnknownNameError, did_you_mean
+from .errors import DuplicateNameError, PluginError, UnknownNameError, did_you_mean, short
 
 _PATTERN = re.compile(r"^(?P<prefix>[^{}]*)\{(?P<key>[A-Za-z_][A-Za-z0-9_]*)\}$")
 _VALID_NAME = re.compile(r"^[A-Za-z0-9_.:\-]+(\{[A-Za-z_][A-Za-z0-9_]*\})?$")
@@ -31,6 +31,9 @@ class Entry:
     aliases: tuple[str, ...] = ()
     description: str = ""
     conflict: str | None = None  # why this name is refused (two plugins registered it)
+    #: cheap parameters for the registry-driven contract tests (tests/test_attack_contract.py), kept with
+    #: the registration so a new component is tested with no test code; None: the tests derive their own
+    smoke: dict[str, Any] | None = None
 
     @property
     def pattern(self) -> tuple[str, str] | None:
@@ -62,12 +65,15 @@ class Registry:
         self._aliases: dict[str, str] = {}
         self._conflicts: dict[str, str] = {}
         self._refused: list[Entry] = []  # newcomers whose name was already taken
+        self.missing_note = ""  # appended to unknown-name errors (e.g. "plugin 'x' that registers these is disabled")
 
     def record_conflict(self, name: str, message: str) -> None:
         """Remember a rejected duplicate, so using the name fails loudly instead of picking one.
 
         Neither registration is used: picking the first would depend on plugin load order, and
-        disabling either plugin is then the user's explicit choice.
+        disabling either plugin is then the user's explicit choice. The refusal covers *every* name
+        of both entries (names and aliases): ``pgd_linf`` must not quietly resolve to one of the two
+        ``pgd``s. The newcomer's other, unclaimed registrations stay (see docs/plugin-hooks.md).
         """
         self._conflicts[name] = message
 
@@ -80,20 +86,29 @@ class Registry:
         description: str = "",
         plugin: str = "?",
         version: str | None = None,
+        smoke: dict[str, Any] | None = None,
     ) -> Entry:
         if not isinstance(name, str) or not _VALID_NAME.match(name):
-            raise PluginError(f"plugin '{plugin}' registered an invalid {self.kind} name {name!r}")
+            raise PluginError(f"plugin '{plugin}' registered an invalid {self.kind} name {short(name)}")
         if not callable(factory) and self.kind != "recipe":
             raise PluginError(f"plugin '{plugin}' registered {self.kind} '{name}' with a non-callable factory")
-        entry = Entry(name, factory, self.kind, plugin, version, tuple(aliases), description)
+        if smoke is not None and not isinstance(smoke, dict):
+            raise PluginError(f"plugin '{plugin}' registered {self.kind} '{name}' with smoke={short(smoke)}; "
+                              "expected a mapping of parameters")
+        entry = Entry(name, factory, self.kind, plugin, version, tuple(aliases), description,
+                      smoke=None if smoke is None else dict(smoke))
         for key in (name, *entry.aliases):
             owner = self._owner_of(key)
             if owner is not None:
                 self._refused.append(entry)
+                claimed_names = {key, name, *entry.aliases, owner.name, *owner.aliases}
+                others = ", ".join(f"'{n}'" for n in sorted(claimed_names - {key}))
                 message = (f"plugin '{plugin}' registers {self.kind} '{key}', already registered by plugin "
-                           f"'{owner.plugin}'; '{key}' is refused while both claim it (if '{plugin}' was not "
-                           f"meant to replace it, disable the newcomer: ROBUSTX_DISABLE_PLUGINS={plugin})")
-                for claimed in {key, name}:
+                           f"'{owner.plugin}'; '{key}' is refused while both claim it"
+                           + (f", and so are the other names of both ({others})" if others else "")
+                           + f" (if '{plugin}' was not meant to replace it, disable the newcomer: "
+                           f"ROBUSTX_DISABLE_PLUGINS={plugin})")
+                for claimed in claimed_names:
                     self.record_conflict(claimed, message)
                 raise DuplicateNameError(message)
         self._entries[name] = entry
@@ -111,7 +126,7 @@ class Registry:
     def resolve(self, name: str) -> Resolved:
         """Find ``name`` (or an alias, or a pattern match); unknown names raise with a suggestion."""
         if not isinstance(name, str):
-            raise UnknownNameError(f"{self.kind} name must be a string, got {name!r}")
+            raise UnknownNameError(f"{self.kind} name must be a string, got {short(name)}")
         if name in self._conflicts:
             raise DuplicateNameError(self._conflicts[name])
         entry = self._owner_of(name)
@@ -121,10 +136,13 @@ class Registry:
             pattern = candidate.pattern
             if pattern and name.startswith(pattern[0]) and len(name) > len(pattern[0]):
                 return Resolved(candidate, {pattern[1]: name[len(pattern[0]) :]})
-        raise UnknownNameError(
-            f"unknown {self.kind} '{name}'{did_you_mean(name, self.all_names())}; "
-            f"see `robustx list {plural(self.kind)}`"
-        )
+        shown, hint = (f"'{name}'", did_you_mean(name, self.all_names())) if len(name) <= 100 else (short(name), "")
+        raise UnknownNameError(f"unknown {self.kind} {shown}{hint}; "
+                               + (self.missing_note or f"see `robustx list {plural(self.kind)}`"))
+
+    def refused(self, name: str) -> str | None:
+        """Why ``name`` is refused (two plugins claim it), or None."""
+        return self._conflicts.get(name)
 
     def get(self, name: str) -> Entry:
         return self.resolve(name).entry

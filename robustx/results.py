@@ -59,13 +59,15 @@ def threat_lines(results: dict[str, Any]) -> list[str]:
     if results.get("schema_version", 1) < 2:
         return [f"worst case over all attacks (schema 1, mixes threat models): "
                 f"{100 * results['worst_case_accuracy']:.1f}%"]
-    lines = [f"{g['norm']} {fmt_eps(g['eps'])}: {100 * g['robust_accuracy']:.1f}% (worst of {_members(results, g)})"
-             for g in results["threat_models"]]
+    from .bracket import certifier_lines, group_line
+
+    lines = [group_line(g, _members(results, g)) for g in results["threat_models"]]  # + certified bracket
     for row in results["attacks"]:
         if row.get("minimum_norm") and "success_rate" in row:
             median = "not reached" if row.get("median_norm") is None else f"{row['median_norm']:.3g}"
             lines.append(f"{row['norm']} minimum norm: median {median} ({row['label']}, success "
                          f"{100 * row['success_rate']:.1f}% of correctly classified)")
+    lines += certifier_lines(results)
     if results.get("unspecified"):
         lines.append(f"unspecified: {', '.join(results['unspecified'])} (no declared threat model: "
                      "left out of every worst case)")
@@ -81,6 +83,7 @@ def table_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
     for row in results["attacks"]:
         extra = f" (EOT {row['eot_samples']})" if row.get("eot_samples") else ""
         extra += " (saved)" if row.get("reused") else ""
+        extra += " (reduced budget)" if row.get("budget") == "reduced" else ""
         params = {**row["params"], **({"restarts": row["restarts"]} if row.get("restarts") else {})}
         rows.append(((row.get("label") or row["name"]) + extra, row_threat(row), _fmt_params(params),
                      _accuracy_cell(row), str(row["n"]), f"{row['seconds']:.1f}"))
@@ -98,6 +101,19 @@ def _accuracy_cell(row: dict[str, Any]) -> str:
 HEADER = ("attack", "threat model", "params", "accuracy %", "n", "seconds")
 
 
+def stage_lines(results: dict[str, Any]) -> list[str]:
+    """AutoAttack's robust accuracy after each sub-attack, as the reference prints it (rows that record it)."""
+    rows = [r for r in results.get("attacks", []) if r.get("stages")]
+    if not rows:
+        return []
+    lines = ["", "## Sub-attacks (robust accuracy after each, over all examples)", ""]
+    for row in rows:
+        budget = {"published": "published budget", "reduced": "REDUCED budget"}.get(row.get("budget"), "")
+        chain = " -> ".join(f"{s['attack']} {100 * s['robust_accuracy']:.2f}%" for s in row["stages"])
+        lines.append(f"- {row.get('label') or row['name']} ({row_threat(row)}{', ' + budget if budget else ''}): {chain}")
+    return lines
+
+
 def markdown(results: dict[str, Any], title: str) -> str:
     lines = [f"# {title}", ""]
     if results.get("stochastic"):
@@ -106,6 +122,10 @@ def markdown(results: dict[str, Any], title: str) -> str:
     lines += ["## Robust accuracy per threat model", ""] + [f"- {line}" for line in threat_lines(results)] + [""]
     lines += ["## Attacks", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(r) + " |" for r in table_rows(results)]
+    lines += stage_lines(results)
+    from .bracket import markdown_section
+
+    lines += markdown_section(results)
     banner = audit_report.banner(results)
     if banner:  # a failed audit shows right under the title, before any number
         lines[1:1] = ["", f"> **{banner}**"]

@@ -8,10 +8,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 
 from .data import DatasetInfo
-from .errors import CheckpointError
+from .errors import CheckpointError, RunFileError
+from .files import read_json, read_jsonl
 from .plugins import PluginHost, get_host
 
 if TYPE_CHECKING:
@@ -30,20 +30,28 @@ class RunDir:
 
     @cached_property
     def recipe(self) -> dict[str, Any]:
+        from .safe_yaml import load_file
+
         file = self.path / "recipe.yaml"
-        return yaml.safe_load(file.read_text(encoding="utf-8")) if file.is_file() else {}
+        return load_file(file, hint="restore it from the recipe the run was started with") if file.is_file() else {}
 
     @cached_property
     def metrics(self) -> list[dict[str, Any]]:
         file = self.path / "metrics.jsonl"
         if not file.is_file():
             return []
-        return [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return read_jsonl(file, hint="delete the damaged lines (one JSON object per epoch) or restore the file")
 
     @cached_property
     def results(self) -> dict[str, Any]:
         file = self.path / "results.json"
-        return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+        if not file.is_file():
+            return {}
+        results = read_json(file, hint=f"restore it, or move it away and re-evaluate with `robustx eval {self.path}`")
+        if not isinstance(results, dict):
+            raise RunFileError(f"{file} does not hold a results object; restore it, or move it away and "
+                               f"re-evaluate with `robustx eval {self.path}`")
+        return results
 
     @cached_property
     def model_meta(self) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Studies: one recipe, several rows (``variants``) and/or a ``sweep`` over a key, one combined table.
+"""Studies: one recipe, several rows (``variants``), a ``sweep`` over a key and/or a ``grid`` over several
+keys (their cartesian product; see study_axes), one combined table and figure.
 
 Every variant is validated before the first one trains. Each runs in its own sub-directory of
 the study directory, so ``--resume STUDY_DIR`` skips finished rows and continues the interrupted
@@ -18,8 +19,9 @@ from typing import Any
 from .errors import RecipeError, RobustxError
 from .plugins import PluginHost
 from .recipe import Recipe, set_key, validate
+from .study_axes import combinations
 
-STUDY_KEYS = ("variants", "sweep", "paper")
+STUDY_KEYS = ("variants", "sweep", "grid", "paper")
 
 
 @dataclass
@@ -31,7 +33,7 @@ class Study:
 
 
 def is_study(raw: dict[str, Any]) -> bool:
-    return bool(raw.get("variants") or raw.get("sweep"))
+    return bool(raw.get("variants") or raw.get("sweep") or raw.get("grid"))
 
 
 def resolve(raw: dict[str, Any], source: str, host: PluginHost) -> "Study | Recipe":
@@ -49,10 +51,7 @@ def expand(raw: dict[str, Any], source: str, host: PluginHost) -> Study:
     variants = raw.get("variants") or [{"name": raw.get("name", "base")}]
     if not isinstance(variants, list):
         raise RecipeError("variants: expected a list of {name: ..., overrides: {key: value}}")
-    sweep = raw.get("sweep")
-    if sweep is not None and (not isinstance(sweep, dict) or "key" not in sweep or
-                              not isinstance(sweep.get("values"), list) or not sweep["values"]):
-        raise RecipeError("sweep: expected {key: dotted.key, values: [...], label: 'eps={value}'}")
+    combos = combinations(raw)  # the grid's product and the sweep (study_axes); [[]] when neither is given
     rows: list[tuple[str, Recipe]] = []
     seen: set[str] = set()
     for i, variant in enumerate(variants):
@@ -64,13 +63,13 @@ def expand(raw: dict[str, Any], source: str, host: PluginHost) -> Study:
         recipe = copy.deepcopy(base)
         for key, value in (variant.get("overrides") or {}).items():
             set_key(recipe, key, value)
-        values = sweep["values"] if sweep else [None]
-        for value in values:
+        for combo in combos:
             row_raw = copy.deepcopy(recipe)
             row_name = str(variant["name"])
-            if sweep:
-                set_key(row_raw, sweep["key"], value)
-                label = str(sweep.get("label", sweep["key"] + "={value}")).replace("{value}", str(value))
+            for key, value, _ in combo:
+                set_key(row_raw, key, value)
+            if combo:
+                label = " ".join(part for _, _, part in combo)
                 row_name = f"{row_name} {label}" if raw.get("variants") else label
             if row_name in seen:
                 raise RecipeError(f"variants: two rows are named '{row_name}'")
@@ -160,14 +159,14 @@ def resume_study(study_dir: Path, overrides: list[str] | tuple[str, ...], option
 
     study.yaml is read, never rewritten; every row records its own recipe.yaml.
     """
-    from .recipe import apply_overrides, parse_yaml
+    from .recipe import apply_overrides, parse_yaml, read_text
     from .runner.directory import remove_leftovers
 
     remove_leftovers(study_dir)
     saved = study_dir / "study.yaml"
     if not saved.is_file():
         raise RecipeError(f"--resume {study_dir}: its study.yaml is missing; start a new study instead")
-    raw = apply_overrides(parse_yaml(saved.read_text(encoding="utf-8"), str(saved)), overrides)
+    raw = apply_overrides(parse_yaml(read_text(saved), str(saved)), overrides)
     return run_study(expand(raw, str(saved), host), study_dir, resume=True, options=options, host=host)
 
 
@@ -187,20 +186,41 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
         row_dir = study_dir / slug(name)
         state = distributed.on_main(lambda: _row_state(row_dir, resume))  # one decision for every rank
         if state == "finished":
-            results[name] = json.loads((row_dir / "results.json").read_text(encoding="utf-8"))
+            from .files import read_json
+
+            results[name] = read_json(row_dir / "results.json",
+                                      hint=f"move {row_dir} away and resume the study to run that row again")
             echo(f"[{name}] already finished, skipped")
             continue
         echo(f"[{name}] running in {row_dir}")
-        if state == "interrupted":
-            results[name] = continue_run(row_dir, options, host)
-        else:
-            distributed.on_main(lambda: row_dir.mkdir(parents=True, exist_ok=True))
-            results[name] = start_run(recipe, row_dir, options, host, source=None)
+        from .preemption import Preempted
+
+        try:
+            if state == "interrupted":
+                results[name] = continue_run(row_dir, options, host)
+            else:
+                distributed.on_main(lambda: row_dir.mkdir(parents=True, exist_ok=True))
+                results[name] = start_run(recipe, row_dir, options, host, source=None)
+        except Preempted as exc:  # the study continues as a whole: finished rows skipped, this one resumed
+            head = str(exc).split(" A run can continue with ")[0]
+            raise Preempted(f"{head} (row '{name}'). The study can continue with "
+                            f"`robustx recipe run {study.name} --resume {study_dir}`.", exc.signum) from None
         if distributed.is_main():
             summary = {"study": study.name, "rows": [{"name": n, "run_dir": str(study_dir / slug(n)),
                                                        "results": results.get(n)} for n, _ in study.rows],
                        "paper": study.paper}
             write_text_atomic(study_dir / "study.json", json.dumps(summary, indent=2))
             write_text_atomic(study_dir / "table.md", combined_table(study, results))
+    if distributed.is_main():
+        write_study_figure(study, results, study_dir)  # once, after the last row (matplotlib is slow to draw)
     return {"study": study.name, "study_dir": str(study_dir), "rows": results,
             "table": combined_table(study, results)}
+
+
+def write_study_figure(study: Study, results: dict[str, dict[str, Any]], study_dir: Path) -> None:
+    """figure.png (clean vs robust per row and threat model) and study.html, next to table.md."""
+    from .study_figure import FIGURE, REPORT, write_figure, write_report
+
+    rows = [name for name, _ in study.rows]
+    figure = write_figure(rows, results, study_dir / FIGURE, study.name)
+    write_report(study.name, combined_table(study, results), figure, study_dir / REPORT)

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from .engine.specs import attack_params
-from .errors import ParamError, PluginError
+from .errors import ParamError, PluginError, short
 
 Norm = Literal["Linf", "L2", "L1"]
 NORMS: tuple[str, ...] = ("Linf", "L2", "L1")
@@ -44,7 +44,7 @@ class ThreatSpec:
 
     def __post_init__(self) -> None:
         if self.norm is not None and self.norm not in NORMS:
-            raise PluginError(f"threat_model: norm must be one of {NORMS}, got {self.norm!r}")
+            raise PluginError(f"threat_model: norm must be one of {NORMS}, got {short(self.norm)}")
         if (self.norm is None) == (self.norm_param is None):
             raise PluginError("threat_model: give exactly one of norm=... or norm_param=...")
         if self.minimum_norm and self.eps_param is not None:
@@ -122,9 +122,9 @@ def check_budget(norm: str, eps: float, where: str, *, input_shape: Sequence[int
     since "eps: 8" for "8/255" is the classic mistake.
     """
     if norm not in NORMS:
-        raise ParamError(f"{where}: unknown norm {norm!r}; expected one of {', '.join(NORMS)}")
+        raise ParamError(f"{where}: unknown norm {short(norm)}; expected one of {', '.join(NORMS)}")
     if not isinstance(eps, (int, float)) or isinstance(eps, bool) or math.isnan(eps):
-        raise ParamError(f"{where}: eps must be a number, got {eps!r}")
+        raise ParamError(f"{where}: eps must be a number, got {short(eps)}")
     if eps < 0:
         raise ParamError(f"{where}: eps must be >= 0, got {eps}")
     bound = budget_bound(norm, input_shape)

@@ -29,6 +29,7 @@ class AttackOutcome:
     spec: dict[str, Any]
     correct: torch.Tensor
     norm: torch.Tensor | None = None  # perturbation size in the threat norm (minimum-norm attacks)
+    rng: dict[str, Any] | None = None  # every RNG state after the attack ran (a resumed evaluation continues from it)
 
     @property
     def threat(self) -> dict[str, Any] | None:
@@ -71,6 +72,12 @@ def _within(outcome: AttackOutcome, eps: float) -> torch.Tensor:
 
 def group_accuracy(outcomes: Outcomes, norm: str, eps: float) -> tuple[float, list[str]]:
     """Robust accuracy of threat model (norm, eps) and the labels of the attacks that enter it."""
+    worst, names = group_correct(outcomes, norm, eps)
+    return float(worst.mean()), names
+
+
+def group_correct(outcomes: Outcomes, norm: str, eps: float) -> tuple[torch.Tensor, list[str]]:
+    """Per-example worst-case correctness of threat model (norm, eps) (what certificates are checked against)."""
     worst = outcomes.clean.clone()
     names = []
     for a in outcomes.attacks:
@@ -86,7 +93,7 @@ def group_accuracy(outcomes: Outcomes, norm: str, eps: float) -> tuple[float, li
         else:
             continue
         names.append(a.label)
-    return float(worst.mean()), names
+    return worst, names
 
 
 def threat_models(outcomes: Outcomes) -> list[dict[str, Any]]:

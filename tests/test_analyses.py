@@ -14,7 +14,7 @@ import pytest
 from tiny_run import tiny_run
 
 from robustx.hookspecs import hookimpl
-from robustx.params import Range, validate_params
+from robustx.params import Range
 from robustx.plugins import PluginHost
 
 torch = pytest.importorskip("torch")
@@ -293,16 +293,8 @@ def test_test_helpers_are_not_installed():
     assert importlib.util.find_spec("robustx_analyses.rundir") is None  # runs are read by robustx.rundir only
 
 
-FAST_PARAMS = {
-    "decision_surface": {"n": 2, "grid": 9},
-    "trajectories": {"n": 1, "grid": 9, "cw_steps": 5, "steps": 3},
-    "param_landscape": {"n": 64, "grid": 3},
-    "indicator": {"n": 8, "lanczos_steps": 3, "saliency_images": 2},
-    "robustness_curve": {"n": 32, "eps": [0.0, "8/255"], "attacks": [{"name": "pgd", "steps": 3}]},
-    "pgd_stepthrough": {"n": 3, "steps": 3},
-    "html_report": {"grid": 7, "surface_images": 2, "steps": 2, "curve_n": 16, "indicator_n": 4,
-                    "curve_attacks": [{"name": "pgd", "steps": 2}]},
-}
+#: each analysis's cheap parameters, registered next to it (``register(..., smoke={...})``)
+FAST_PARAMS = {entry.name: entry.smoke for entry in PluginHost().registry("analysis") if entry.smoke is not None}
 ANALYSIS_NAMES = PluginHost().registry("analysis").names()
 
 
@@ -315,11 +307,12 @@ def test_every_analysis_is_registered():
 @pytest.mark.parametrize("name", ANALYSIS_NAMES)
 def test_analysis_runs_through_the_registry(name, run_dir, tmp_path):
     """Every registered analysis: recipe-style params validate, it runs on the core's context, writes what it says."""
+    from robustx.components import check_spec
     from robustx.rundir import AnalysisContext, load_run
 
     entry = PluginHost().registry("analysis").get(name)
-    params = validate_params(entry.factory, FAST_PARAMS.get(name, {}), f"report.analyses.{name}")
-    analysis = entry.factory(**params)
+    params = check_spec("analysis", {"name": name, **FAST_PARAMS.get(name, {})}, f"report.analyses.{name}")
+    analysis = entry.factory(**{k: v for k, v in params.items() if k != "name"})
     summary = analysis(AnalysisContext(run_dir, run=load_run(run_dir), out_dir=tmp_path))
     assert isinstance(summary, dict) and summary
     json.dumps(summary, default=str)

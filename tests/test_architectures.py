@@ -21,8 +21,9 @@ ARCHITECTURES = PluginHost().registry("architecture")
 NAMES = [entry.name for entry in ARCHITECTURES if entry.pattern is None]
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architectures.md"
 
-#: cheaper settings for the parametrized build test (the defaults are covered by named variants, e.g. wrn_28_10)
-CHEAP_PARAMS = {"wide_resnet": {"depth": 16, "widen_factor": 2, "dropout": 0.3}}
+#: cheaper settings for the parametrized build test (the defaults are covered by named variants, e.g.
+#: wrn_28_10), registered next to each architecture (``register(..., smoke={...})``)
+CHEAP_PARAMS = {entry.name: entry.smoke for entry in ARCHITECTURES if entry.smoke is not None}
 #: factories that only fix another one's parameters: that one's build test covers their code, and the
 #: exact parameter counts (test_documented_parameter_counts) check the parameters they fix
 FIXED_VARIANTS = {"wrn_28_10": "wide_resnet", "wrn_34_10": "wide_resnet", "wider_resnet18": "wide_resnet18"}

@@ -2,8 +2,10 @@
 
 ``factory(model, **params) -> attack``; ``attack(x, y) -> x_adv`` with x_adv of x's shape, dtype
 and device, in [0, 1], inside the ``attack.eps`` ball of ``attack.norm``, repeatable under a
-fixed seed, and never raising accuracy. Each attack runs on the 32-image ``sample_batch``
-against ``tiny_model``; results are cached per attack so every check stays a separate test.
+fixed seed, never raising accuracy, and lowering it on a model that PGD breaks (so an attack that
+returns its input fails). Each attack runs on the 32-image ``sample_batch`` against ``tiny_model``
+with the ``smoke`` parameters registered next to it (``register(..., smoke={...})``), or a budget
+derived from its threat model; results are cached per attack so every check stays a separate test.
 """
 
 from __future__ import annotations
@@ -15,41 +17,41 @@ from typing import Any
 import pytest
 
 from robustx.errors import ParamError
+from robustx.hookspecs import hookimpl
 from robustx.params import validate_params
 from robustx.plugins import PluginHost
+from robustx.threat import threat_model
 from robustx.seeding import seed_everything
 
 REGISTRY = PluginHost().registry("attack")
 NAMES = [entry.name for entry in REGISTRY if "{" not in entry.name]
 
-#: Cheap budgets for known names; eps ~0.2 so that attacks matter on 8x8 digits. Unknown names get {}.
-FAST_PARAMS: dict[str, dict[str, Any]] = {
-    "fgsm": {"eps": 0.2},
-    "pgd": {"eps": 0.2, "alpha": 0.05, "steps": 10},
-    "pgd_l2": {"eps": 1.5, "alpha": 0.3, "steps": 10},
-    "bim": {"eps": 0.2, "alpha": 0.05, "steps": 10},
-    "mifgsm": {"eps": 0.2, "alpha": 0.05, "steps": 10},
-    "eotpgd": {"eps": 0.2, "alpha": 0.05, "steps": 10, "eot_iter": 2},
-    "apgd": {"eps": 0.2, "steps": 10},
-    "square": {"eps": 0.2, "n_queries": 200},
-    "cw": {"c": 1.0, "steps": 10, "binary_search_steps": 3},
-    "cw_fixed_c": {"c": 10.0, "steps": 30, "lr": 0.05},
-    "deepfool": {"steps": 10},
-    "fab": {"steps": 5},
-    "cw_linf": {"eps": 0.2, "alpha": 0.05, "steps": 10},
-    "autoattack": {"eps": 0.2},
-    "autoattack_rand": {"eps": 0.2},
-    "art:pgd": {"eps": 0.2, "eps_step": 0.05, "max_iter": 10},
-    "art:fgsm": {"eps": 0.2},
-    "art:cw": {"initial_const": 1.0, "max_iter": 10, "binary_search_steps": 3},
-    "art:square": {"eps": 0.2, "max_iter": 50},
-    "art:hopskipjump": {"max_iter": 3, "max_eval": 100, "init_eval": 10, "init_size": 20},
-    "art:boundary": {"max_iter": 10, "num_trial": 5, "sample_size": 5, "init_size": 20},
-    "art:deepfool": {"max_iter": 20},
-}
+#: Budgets for attacks registered without ``smoke`` parameters, from their ``@threat_model`` norm:
+#: large enough that any real attack of that norm breaks the 8x8-digits model.
+DERIVED_BUDGET = {"Linf": 0.3, "L2": 3.0, "L1": 20.0}
 
-#: Budgets above too small to promise a success (decision-based attacks hinge on a random starting
-#: adversarial among ``init_size`` tries): only "no better than clean" is checked for them.
+
+def smoke_params(entry: Any) -> dict[str, Any]:
+    """The attack's registered ``smoke`` parameters (next to its registration), else a derived budget."""
+    from robustx.threat import _default, declared_threat
+
+    if entry.smoke is not None:
+        return dict(entry.smoke)
+    spec = declared_threat(entry.factory)
+    if spec is None or spec.minimum_norm:
+        return {}
+    norm = spec.norm or _default(entry.factory, spec.norm_param)
+    return {spec.eps_param: DERIVED_BUDGET[norm]} if norm in DERIVED_BUDGET else {}
+
+
+#: every attack's contract parameters (the name FAST_PARAMS is kept for other tests that import it)
+FAST_PARAMS: dict[str, dict[str, Any]] = {name: smoke_params(REGISTRY.get(name)) for name in NAMES}
+
+#: The least accuracy (absolute) an attack must take from the tiny model at its contract parameters.
+#: An attack that returns its input (or noise that changes no prediction) cannot reach it.
+MIN_DROP = 0.25
+#: Decision-based attacks with a tiny query budget (they hinge on a random starting adversarial among
+#: ``init_size`` tries): they must break at least one example, not a quarter of them.
 BEST_EFFORT = {"art:hopskipjump", "art:boundary"}
 
 TOLERANCE = 1e-5
@@ -72,12 +74,12 @@ def outcomes() -> dict[str, Outcome]:
     return {}
 
 
-def run(name: str, model, batch, cache: dict[str, Outcome]) -> Outcome:  # noqa: ANN001
+def run(name: str, model, batch, cache: dict[str, Outcome], registry: Any = REGISTRY) -> Outcome:  # noqa: ANN001
     """Build the attack and run it twice under the same seed (cached per name)."""
     if name not in cache:
         x, y = batch
         x_before = x.clone()
-        attack = REGISTRY.create(name, model, **FAST_PARAMS.get(name, {}))
+        attack = registry.create(name, model, **FAST_PARAMS.get(name, smoke_params(registry.get(name))))
         seed_everything(SEED)
         first = attack(x, y)
         seed_everything(SEED)
@@ -95,13 +97,16 @@ def accuracy(model, x, y) -> float:  # noqa: ANN001
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_fast_params_are_valid(name: str) -> None:
-    validate_params(REGISTRY.get(name).factory, FAST_PARAMS.get(name, {}), name, positional=1)
+def test_smoke_params_are_valid(name: str) -> None:
+    """The contract parameters pass robustx's one validation path (the recipe's, budgets included)."""
+    from robustx.components import check_spec
+
+    check_spec("attack", {"name": name, **FAST_PARAMS[name]}, f"smoke parameters of {name}")
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_declares_norm_and_eps(name: str, tiny_model) -> None:
-    attack = REGISTRY.create(name, tiny_model, **FAST_PARAMS.get(name, {}))
+    attack = REGISTRY.create(name, tiny_model, **FAST_PARAMS[name])
     assert attack.norm in ("Linf", "L2", None)
     if attack.norm is None:
         assert attack.eps is None, "a budget without a norm cannot be checked"
@@ -124,7 +129,7 @@ def test_declares_a_threat_model(name: str, tiny_model) -> None:
         assert declared_threat(factory) is None
         return
     assert declared_threat(factory) is not None, f"{name}: decorate its factory with @threat_model(...)"
-    params = FAST_PARAMS.get(name, {})
+    params = FAST_PARAMS[name]
     threat = resolve_threat(factory, params)
     assert threat is not None and threat["norm"] in ("Linf", "L2", "L1")
     attack = REGISTRY.create(name, tiny_model, **params)
@@ -175,21 +180,61 @@ def test_accuracy_does_not_rise(name: str, tiny_model, sample_batch, outcomes) -
     assert accuracy(tiny_model, out.first, out.y) <= accuracy(tiny_model, out.x, out.y)
 
 
+def check_lowers_accuracy(name: str, model, batch, cache: dict[str, Outcome], registry: Any = REGISTRY) -> None:  # noqa: ANN001
+    """The contract: at its smoke parameters the attack takes at least MIN_DROP accuracy from a model
+    that PGD breaks (BEST_EFFORT attacks: at least one example). Fails a do-nothing attack."""
+    out = run(name, model, batch, cache, registry)
+    clean, attacked = accuracy(model, out.x, out.y), accuracy(model, out.first, out.y)
+    needed = 1 / len(out.y) if name in BEST_EFFORT else MIN_DROP
+    assert clean - attacked >= needed - 1e-9, (
+        f"{name} lowers accuracy from {clean:.3f} to {attacked:.3f} at {FAST_PARAMS.get(name, '?')}; an attack "
+        f"must take at least {needed:.3f} from a model that PGD breaks (register smoke= parameters that do)")
+
+
+def test_pgd_breaks_the_contract_model(tiny_model, sample_batch, outcomes) -> None:
+    """The premise of check_lowers_accuracy: the tiny model is not robust, so every real attack works."""
+    out = run("pgd", tiny_model, sample_batch, outcomes)
+    assert accuracy(tiny_model, out.x, out.y) >= 0.9 and accuracy(tiny_model, out.first, out.y) <= 0.1
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_effective_attacks_lower_accuracy(name: str, tiny_model, sample_batch, outcomes) -> None:
-    if name not in FAST_PARAMS:
-        pytest.skip(f"no known budget for third-party attack '{name}'")
-    if name in BEST_EFFORT:
-        pytest.skip(f"{name}: tiny black-box budget, success not promised")
-    out = run(name, tiny_model, sample_batch, outcomes)
-    assert accuracy(tiny_model, out.first, out.y) < accuracy(tiny_model, out.x, out.y)
+def test_lowers_accuracy_on_a_model_pgd_breaks(name: str, tiny_model, sample_batch, outcomes) -> None:
+    check_lowers_accuracy(name, tiny_model, sample_batch, outcomes)
+
+
+class _IdentityAttack:
+    """Returns its input: it satisfies every other check of this file (shape, box, ball, seed, model state)."""
+
+    norm, eps = "Linf", 0.3
+
+    def __call__(self, x, y):  # noqa: ANN001, ANN204
+        return x.clone()
+
+
+class _IdentityPlugin:
+    @staticmethod
+    def factory(model, *, eps: float = 0.3):  # noqa: ANN001, ANN205
+        return _IdentityAttack()
+
+    @hookimpl
+    def robustx_register_attacks(self, register) -> None:  # noqa: ANN001
+        register("identity", threat_model(norm="Linf")(self.factory), description="returns its input")
+
+
+def test_a_do_nothing_attack_fails_the_contract(tiny_model, sample_batch) -> None:
+    host = PluginHost(load_entry_points=False)
+    host.register_plugin(_IdentityPlugin(), "identity_plugin")
+    registry = host.registry("attack")
+    assert smoke_params(registry.get("identity")) == {"eps": 0.3}  # no smoke=: a budget from its threat model
+    with pytest.raises(AssertionError, match="identity lowers accuracy from 1.000 to 1.000"):
+        check_lowers_accuracy("identity", tiny_model, sample_batch, {}, registry)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_restores_model_state(name: str, tiny_model, sample_batch) -> None:
     """A model in train mode stays in train mode (every module), and its parameters stay untouched."""
     x, y = sample_batch
-    attack = REGISTRY.create(name, tiny_model, **FAST_PARAMS.get(name, {}))
+    attack = REGISTRY.create(name, tiny_model, **FAST_PARAMS[name])
     params = list(tiny_model.parameters())
     flags = [p.requires_grad for p in params]
     try:

@@ -212,6 +212,28 @@ def test_convergence_judges_the_reported_number_not_one_attack(tiny_model, audit
         assert findings["b"]["status"] in expected, findings["b"]["evidence"]
 
 
+def test_convergence_flags_an_evaluation_whose_only_autoattack_is_reduced(tiny_model, audit_data, create_attack):
+    """A reduced-budget AutoAttack (autoattack_fast, or a row from the old 10-iteration port) is flagged, even when
+    the PGD converged; the published autoattack beside it clears the flag."""
+    strong = {"name": "pgd", "eps": EPS, "alpha": EPS / 4, "steps": 20}
+    fast = {"name": "autoattack_fast", "eps": EPS, "steps": 3, "n_queries": 20}
+    config = EvalConfig(batch_size=100, progress=False)
+    torch.manual_seed(0)
+    results = evaluate_attacks(tiny_model, audit_data, [strong, fast], create_attack, config)
+    findings = {f["id"]: f for f in run_audit(tiny_model, audit_data, results, level="quick",
+                                               create_attack=create_attack, batch_size=100)}
+    assert findings["b"]["status"] in {"warn", "fail"}
+    assert "autoattack_fast (3 iterations)" in findings["b"]["evidence"]
+    assert "{name: autoattack, norm: Linf" in findings["b"]["advice"]
+
+    from robustx.audit.budget import reduced_only
+
+    legacy = {"name": "autoattack", "norm": "Linf", "eps": EPS, "params": {"eps": EPS, "norm": "Linf"}}
+    published = {**legacy, "budget": "published"}
+    assert reduced_only([legacy]) == [legacy] and reduced_only([legacy, published]) == []
+    assert reduced_only([{"name": "pgd", "norm": "Linf", "eps": EPS}]) == []
+
+
 def test_audit_evidence_writes_budgets_like_the_tables() -> None:
     from robustx.audit.attacks import label
 

@@ -39,6 +39,7 @@ TEST_PARAMS: dict[str, dict] = {
     "trades": {"eps": 0.1, "alpha": 0.05, "steps": 2},
     "jacobian_reg": {"attack": SMALL_PGD},
     "adv_train_cw": {"eps": 0.1, "alpha": 0.05, "steps": 2},
+    "mart": {"attack": SMALL_PGD},
 }
 
 

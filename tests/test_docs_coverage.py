@@ -25,6 +25,8 @@ PAGES = {
     "optimizer": "recipes.md",
     "schedule": "recipes.md",
     "augmentation": "recipes.md",
+    "logger": "trackers.md",
+    "certifier": "certification.md",
 }
 HOST = PluginHost()
 NAME_CHARS = r"A-Za-z0-9_:{}\-"

@@ -33,6 +33,7 @@ def test_autoattack_switches_to_rand_on_randomized_models_and_warns_when_pinned(
     auto._get(x)
     assert isinstance(auto.attack, ExpectedLossEnsemble)
     assert [a.loss for a in auto.attack.attacks] == ["ce", "dlr"] and auto.attack.attacks[0].eot_iter == 10
+    assert {a.steps for a in auto.attack.attacks} == {100}  # the published 'rand' version: 100 iterations
     assert "warning" not in capsys.readouterr().err
     pinned = attacks.create("autoattack", eot, eps=0.1, version="standard")
     assert "robustx: warning: attack 'autoattack': version 'standard' on a randomized model" in capsys.readouterr().err
@@ -40,7 +41,7 @@ def test_autoattack_switches_to_rand_on_randomized_models_and_warns_when_pinned(
     assert not isinstance(pinned.attack, ExpectedLossEnsemble)
     plain = attacks.create("autoattack", tiny_model, eps=0.1)
     plain._get(x)
-    assert type(plain.attack).__name__ == "AutoAttack" and plain.attack.version == "standard"
+    assert type(plain.attack).__name__ == "AutoAttackCascade" and plain.attack.version == "standard"
 
 
 def test_apgd_on_a_randomized_model_never_falls_back_to_the_clean_image(tiny_model, sample_batch):

@@ -14,10 +14,10 @@ from robustx.hookspecs import hookimpl
 
 @hookimpl
 def robustx_register_analyses(register: Any) -> None:
-    from .analyses import FACTORIES
+    from .analyses import FACTORIES, SMOKE
 
     for name, factory in FACTORIES.items():
-        register(name, factory, description=(factory.__doc__ or "").strip().splitlines()[0])
+        register(name, factory, description=(factory.__doc__ or "").strip().splitlines()[0], smoke=SMOKE.get(name))
 
 
 @hookimpl

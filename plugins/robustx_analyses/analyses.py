@@ -218,3 +218,15 @@ FACTORIES: dict[str, Callable[..., Analysis]] = {
     "pgd_stepthrough": pgd_stepthrough,
     "html_report": html_report,
 }
+
+#: cheap parameters for the registry-driven tests (tests/test_analyses.py runs each analysis on a tiny run)
+SMOKE: dict[str, dict[str, Any]] = {
+    "decision_surface": {"n": 2, "grid": 9},
+    "trajectories": {"n": 1, "grid": 9, "cw_steps": 5, "steps": 3},
+    "param_landscape": {"n": 64, "grid": 3},
+    "indicator": {"n": 8, "lanczos_steps": 3, "saliency_images": 2},
+    "robustness_curve": {"n": 32, "eps": [0.0, "8/255"], "attacks": [{"name": "pgd", "steps": 3}]},
+    "pgd_stepthrough": {"n": 3, "steps": 3},
+    "html_report": {"grid": 7, "surface_images": 2, "steps": 2, "curve_n": 16, "indicator_n": 4,
+                    "curve_attacks": [{"name": "pgd", "steps": 2}]},
+}

@@ -88,8 +88,8 @@ class AttackSpec(click.ParamType):
 
         if isinstance(value, dict):
             return value
-        try:
-            return parse_attack_option(value)
+        try:  # checked like a recipe's attack (robustx.components.check_spec), named by this option's flag
+            return parse_attack_option(value, param.opts[0] if param is not None and param.opts else "--attack")
         except RobustxError as exc:
             self.fail(str(exc), param, ctx)
 

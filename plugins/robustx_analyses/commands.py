@@ -32,6 +32,11 @@ def _context(run_dir: Path, device: str) -> Any:
     return AnalysisContext(run_dir=run_dir, run=load_run(run_dir), device=device)
 
 
+def cli_name_of(analysis: str) -> str:
+    """``robustx analyze NAME`` of a registered analysis (its own name when it has no short one)."""
+    return next((name for name, full in ANALYZE.items() if full == analysis), analysis)
+
+
 def _echo_summary(summary: dict[str, Any], out_dir: Path) -> None:
     summary = dict(summary)
     files = summary.pop("files", [])
@@ -51,8 +56,12 @@ def _command(cli_name: str, analysis: str, callback: Any, *, skip: tuple[str, ..
 
 def _analyze(analysis: str) -> Any:
     def run(run_dirs: tuple[Path, ...], device: str, **options: Any) -> None:
+        from robustx.files import check_writable
+
         configured = FACTORIES[analysis](**factory_params(options))
         contexts = [_context(run_dir, device) for run_dir in run_dirs]
+        for context in contexts:  # every output folder before the first analysis runs
+            check_writable(context.out_dir, f"robustx analyze {cli_name_of(analysis)}")
         summaries = []
         for context in contexts:
             summaries.append(configured(context))
@@ -81,8 +90,13 @@ def _echo_correlation(contexts: list[Any], summaries: list[dict[str, Any]]) -> N
 
 def _report(run_dirs: tuple[Path, ...], device: str, **options: Any) -> None:
     """The first run's context; the others are compared with it."""
+    from robustx.files import check_writable
+
     configured = FACTORIES["html_report"](compare=[str(p) for p in run_dirs[1:]], **factory_params(options))
-    summary = configured(_context(run_dirs[0], device))
+    context = _context(run_dirs[0], device)
+    out = options.get("out")
+    check_writable(Path(out).expanduser().parent if out else context.out_dir, "robustx report")  # before the work
+    summary = configured(context)
     click.echo(f"wrote {summary['path']} ({summary['bytes'] / 1e6:.1f} MB, {summary['seconds']:.1f} s)")
 
 

@@ -44,13 +44,13 @@ def _attack_params(factory: Any, params: dict[str, Any], eps: float, alpha_ratio
     return out
 
 
-def _create_attack(registry: "Registry", name: str, model: torch.nn.Module, params: dict[str, Any]) -> Any:
-    from robustx.params import validate_params
+def _create_attack(registry: "Registry", name: str, model: torch.nn.Module, params: dict[str, Any],
+                   host: Any = None) -> Any:
+    """Each eps's attack is checked by robustx's one validation path (robustx.components.check_spec)."""
+    from robustx.components import check_attack_params
 
-    resolved = registry.resolve(name)
-    checked = validate_params(resolved.entry.factory, params, f"robustness_curve.{name}", positional=1,
-                              provided=tuple(resolved.implied))
-    return resolved.create(model, **checked)
+    checked = check_attack_params(name, params, f"robustness_curve.{name}", host)
+    return registry.create(name, model, **checked)
 
 
 @torch.no_grad()
@@ -61,12 +61,13 @@ def _correct(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.
 def robustness_curve(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *, attack: str = "pgd",
                      params: dict[str, Any] | None = None, eps_values: Sequence[float] = DEFAULT_EPS,
                      max_eps: float = 1.0, extend: bool = True, alpha_ratio: float = 2.5,
-                     batch_size: int = 256, seed: int = 0, registry: "Registry") -> dict[str, Any]:
+                     batch_size: int = 256, seed: int = 0, registry: "Registry", host: Any = None) -> dict[str, Any]:
     """Accuracy of ``model`` on (x, y) under ``attack`` at increasing eps (see module doc).
 
-    ``registry`` is the attack registry of the run's plugin host (``RunDir.host``), never a global one.
+    ``registry`` is the attack registry of the run's plugin host (``RunDir.host``, also ``host``: the
+    one whose registries check the parameters), never a global one.
     """
-    params = {k: v for k, v in (params or {}).items() if k not in ("name", "eps")}
+    params = {k: v for k, v in (params or {}).items() if k not in ("name", "eps", "label")}
     resolved = registry.resolve(attack)
     eps_list = sorted({float(e) for e in eps_values if float(e) <= max_eps})
     if not eps_list:
@@ -84,7 +85,7 @@ def robustness_curve(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, *
             torch.manual_seed(seed)
             adversary = _create_attack(registry, attack, model,
                                        _attack_params(resolved.entry.factory, params, eps, alpha_ratio,
-                                                      resolved.implied))
+                                                      resolved.implied), host)
             flags = []
             for s in range(0, len(y), batch_size):
                 xb, yb = x[s:s + batch_size], y[s:s + batch_size]

@@ -168,22 +168,25 @@ def _per_example_columns(result: dict[str, Any]) -> dict[str, list[Any]]:
 def robustness_curve_job(inp: ReportInput, out: Path, *, attacks: list[dict[str, Any]] | None = None, n: int = 256,
                          eps: list[float] | None = None, max_eps: float = 1.0, alpha_ratio: float = 2.5,
                          seed: int = 0) -> dict[str, Any]:
+    from robustx.components import check_spec
+
     from .curves import DEFAULT_EPS, robustness_curve
     from .plots import curve_figure
 
     registry = inp.attacks("robustness_curve")
     specs = attacks or [{"name": "pgd"}]
-    for spec in specs:  # unknown names fail now, not after the first curve
+    for i, spec in enumerate(specs):  # unknown names and bad values fail now, not after the first curve
         if not isinstance(spec, dict) or "name" not in spec:
             raise AnalysisError(f"robustness_curve: each attack needs a name, got {spec!r}")
-        registry.resolve(spec["name"])
+        check_spec("attack", spec, f"robustness_curve.attacks[{i}]", inp.host)
     model = inp.require_model("robustness_curve")
     x, y = inp.sample(n, "robustness_curve")
     x, y = x.to(model_device(model)), y.to(model_device(model))
     curves = []
     for spec in specs:
         curve = robustness_curve(model, x, y, attack=spec["name"], params=spec, eps_values=eps or DEFAULT_EPS,
-                                 max_eps=max_eps, alpha_ratio=alpha_ratio, seed=seed, registry=registry)
+                                 max_eps=max_eps, alpha_ratio=alpha_ratio, seed=seed, registry=registry,
+                                 host=inp.host)
         curves.append({**curve, "run": inp.name})
     rows = [(c["attack"], e, a, cum) for c in curves for e, a, cum in zip(c["eps"], c["accuracy"], c["cumulative"])]
     files = [write_json(out / "robustness_curve.json", curves),

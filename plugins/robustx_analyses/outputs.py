@@ -26,14 +26,18 @@ def json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> Path:
+    from robustx.files import write_text_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(json_safe(data), indent=1) + "\n", encoding="utf-8")
+    write_text_atomic(path, json.dumps(json_safe(data), indent=1) + "\n")
     return path
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
+    from robustx.files import atomic_target
+
+    with atomic_target(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(header)
         writer.writerows(json_safe(list(r)) for r in rows)

@@ -24,8 +24,11 @@ UNITS = {"sign": "Linf pixel units", "gaussian": "L2 pixel units"}
 
 
 def _save(fig: Figure, path: Path) -> Path:
+    from robustx.files import atomic_target
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    with atomic_target(path) as tmp:  # savefig picks the format from the name: say it, the temporary ends in .tmp
+        fig.savefig(tmp, dpi=DPI, bbox_inches="tight", format=path.suffix.lstrip(".") or "png")
     return path
 
 

@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from robustx.files import atomic_target
+
 from .outputs import json_safe
 from .report_data import ReportOptions, collect
 from .report_input import ReportInput
@@ -67,9 +69,8 @@ def build_report(inputs: list[ReportInput], target: Path, options: ReportOptions
     page = render_html(payload, build_figures(payload), " vs ".join(i.name for i in inputs))
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    partial.write_text(page, encoding="utf-8")
-    partial.replace(target)
+    with atomic_target(target) as tmp:  # a full disk leaves neither a torn report nor a temporary behind
+        tmp.write_text(page, encoding="utf-8")
     summary = {"path": str(target), "bytes": target.stat().st_size, "runs": [i.name for i in inputs],
                "seconds": round(time.perf_counter() - start, 2)}
     if analysis_dir is not None:

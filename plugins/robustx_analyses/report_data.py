@@ -163,7 +163,9 @@ def curve_data(inp: ReportInput, model: torch.nn.Module, options: ReportOptions)
     if inp.path is not None:
         cached = inp.path / "analysis" / "robustness_curve.json"
         if cached.exists():
-            return json.loads(cached.read_text(encoding="utf-8"))
+            from robustx.files import read_json
+
+            return read_json(cached, hint="delete it and the report recomputes the curve")
     attacks = options.curve_attacks
     if attacks is None:
         attacks = [{"name": "pgd"}] if inp.host is not None and "pgd" in inp.attacks("curves") else []

@@ -59,8 +59,17 @@ def threat_rows(results: dict[str, Any]) -> list[dict[str, Any]]:
                          "attacks": names})
         else:
             value = group.get("robust_accuracy")
-            rows.append({"label": threat_label(group), "value": value, "text": _pct(value),
+            text = _pct(value)
+            if group.get("certified_accuracy") is not None:  # the bracket: certified <= true <= attacked
+                text = (f"certified {_pct(group['certified_accuracy'])} \u2264 true \u2264 {text} attacked "
+                        f"(width {100 * group['bracket_width']:.1f} points)")
+            rows.append({"label": threat_label(group), "value": value, "text": text,
                          "attacks": names, "key": [group.get("norm"), group.get("eps")]})
+    for cert in results.get("certified") or []:  # a smoothed classifier: its own row, never the model's
+        if cert.get("smoothed"):
+            at = ", ".join(f"{_pct(v)} at {b}" for b, v in cert.get("certified_accuracy", {}).items())
+            rows.append({"label": f"{cert.get('classifier')} classifier, {cert.get('norm')} radius", "value": None,
+                         "text": f"certified {at}", "attacks": ""})
     return rows
 
 

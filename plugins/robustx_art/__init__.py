@@ -22,7 +22,20 @@ ATTACKS = (
 )
 
 
+#: cheap parameters for the registry-driven contract tests (tests/test_attack_contract.py: 8x8 digits)
+SMOKE = {
+    "art:pgd": {"eps": 0.2, "eps_step": 0.05, "max_iter": 10},
+    "art:fgsm": {"eps": 0.2},
+    "art:cw": {"initial_const": 1.0, "max_iter": 10, "binary_search_steps": 3},
+    "cw": {"c": 1.0, "steps": 10, "binary_search_steps": 3},
+    "art:square": {"eps": 0.2, "max_iter": 50},
+    "art:hopskipjump": {"max_iter": 3, "max_eval": 100, "init_eval": 10, "init_size": 20},
+    "art:boundary": {"max_iter": 10, "num_trial": 5, "sample_size": 5, "init_size": 20},
+    "art:deepfool": {"max_iter": 20},
+}
+
+
 @hookimpl
 def robustx_register_attacks(register: Register) -> None:
     for name, factory, description in ATTACKS:
-        register(name, factory, description=description)
+        register(name, factory, description=description, smoke=SMOKE.get(name))

@@ -14,4 +14,5 @@ from .factories import cw_linf
 @hookimpl
 def robustx_register_attacks(register) -> None:
     register("cw_linf", cw_linf, aliases=("cw_pgd",),
-             description="iterative Linf attack on the C&W margin loss (Carlini & Wagner 2017)")
+             description="iterative Linf attack on the C&W margin loss (Carlini & Wagner 2017)",
+             smoke={"eps": 0.2, "alpha": 0.05, "steps": 10})  # the contract tests' cheap parameters

@@ -26,6 +26,8 @@ def robustx_register_defenses(register: Register) -> None:
              description="Mixed adversarial training, most damaging attack per example (Araujo et al. 2020)")
     register("trades", factories.trades,
              description="TRADES: CE + beta * KL(f(x) || f(x')) (Zhang et al. 2019)")
+    register("mart", factories.mart,
+             description="MART: boosted CE on x' + beta * KL(f(x) || f(x')) * (1 - p_y(x)) (Wang et al. 2020)")
     register("jacobian_reg", factories.jacobian_reg, aliases=("decision_surface_reg",),
              description="Logit-margin input-gradient regularization by double backprop (Yu et al. 2018)")
     register("ce_grad_reg", factories.ce_grad_reg, aliases=("input_grad_reg",),

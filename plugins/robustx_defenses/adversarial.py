@@ -10,20 +10,22 @@ from torch import nn
 
 from robustx.defense import Attack, TrainContext
 
+from .awp import WeightPerturbation
 from .base import MixedNaturalDefense, attack_labels
 from .perturb import eval_mode
 from .schedule import EpsSchedule
 
 
 class AttackTraining(MixedNaturalDefense):
-    """Madry et al. 2018: minimize CE on the examples of one attack (PGD by default)."""
+    """Madry et al. 2018: minimize CE on the examples of one attack (PGD by default); AWP optional."""
 
     name = "pgd_at"
 
     def __init__(
-        self, attack: dict[str, Any], natural_fraction: float = 0.0, eps_schedule: EpsSchedule | None = None
+        self, attack: dict[str, Any], natural_fraction: float = 0.0, eps_schedule: EpsSchedule | None = None,
+        label_smoothing: float = 0.0, awp: WeightPerturbation | None = None,
     ) -> None:
-        super().__init__(natural_fraction, eps_schedule)
+        super().__init__(natural_fraction, eps_schedule, label_smoothing, awp)
         self.attack_spec = dict(attack)
 
     def setup(self, ctx: TrainContext) -> None:
@@ -31,7 +33,10 @@ class AttackTraining(MixedNaturalDefense):
         self.attack = self.build_attack(self.attack_spec)
 
     def adversarial_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return F.cross_entropy(model(self.attack(x, y)), y)
+        x_adv = self.attack(x, y)
+        if self.awp_active():  # Wu et al. 2020: the examples first, then the weights' worst case for them
+            return self.ce(self.awp.perturbed(model, lambda forward: -self.ce(forward(x_adv), y))(x_adv), y)
+        return self.ce(model(x_adv), y)
 
 
 class MixedAttackTraining(MixedNaturalDefense):
@@ -49,8 +54,9 @@ class MixedAttackTraining(MixedNaturalDefense):
         strategy: Literal["rand", "max"],
         natural_fraction: float = 0.0,
         eps_schedule: EpsSchedule | None = None,
+        label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(natural_fraction, eps_schedule)
+        super().__init__(natural_fraction, eps_schedule, label_smoothing)
         self.attack_specs = [dict(spec) for spec in attacks]
         self.strategy = strategy
         self.name = f"mat_{strategy}"
@@ -65,7 +71,7 @@ class MixedAttackTraining(MixedNaturalDefense):
             x_adv = self._random_attack(x, y)
         else:
             x_adv = self._worst_case(model, x, y)
-        return F.cross_entropy(model(x_adv), y)
+        return self.ce(model(x_adv), y)
 
     def _random_attack(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         generator = self.ctx.generator
@@ -114,8 +120,9 @@ class CleanAdversarialMix(MixedNaturalDefense):
         adv_weight: float = 0.5,
         natural_fraction: float = 0.0,
         eps_schedule: EpsSchedule | None = None,
+        label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(natural_fraction, eps_schedule)
+        super().__init__(natural_fraction, eps_schedule, label_smoothing)
         self.attack_spec = None if attack is None else dict(attack)
         self.cw_params = {"eps": float(eps), "alpha": float(alpha), "steps": int(steps), "kappa": float(kappa)}
         self.adv_weight = float(adv_weight)
@@ -129,6 +136,6 @@ class CleanAdversarialMix(MixedNaturalDefense):
 
     def adversarial_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         x_adv = self.attack(x, y)
-        clean = F.cross_entropy(model(x), y)
-        adversarial = F.cross_entropy(model(x_adv), y)
+        clean = self.ce(model(x), y)
+        adversarial = self.ce(model(x_adv), y)
         return (1 - self.adv_weight) * clean + self.adv_weight * adversarial

@@ -10,6 +10,7 @@ from torch import nn
 
 from robustx.defense import Attack, Defense, TrainContext
 
+from .awp import WeightPerturbation
 from .schedule import EpsSchedule, scaled_spec
 
 
@@ -25,9 +26,23 @@ class MixedNaturalDefense(Defense):
     (logged as ``eps_factor``); attacks from :meth:`build_attack` follow it automatically.
     """
 
-    def __init__(self, natural_fraction: float = 0.0, eps_schedule: EpsSchedule | None = None) -> None:
+    def __init__(self, natural_fraction: float = 0.0, eps_schedule: EpsSchedule | None = None,
+                 label_smoothing: float = 0.0, awp: WeightPerturbation | None = None) -> None:
         self.natural_fraction = float(natural_fraction)
         self.eps_schedule = eps_schedule or EpsSchedule()
+        self.label_smoothing = float(label_smoothing)
+        self.awp = awp or WeightPerturbation()
+
+    def ce(self, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """The training cross-entropy, with the recipe's ``label_smoothing`` (never used by attacks)."""
+        return F.cross_entropy(logits, y, label_smoothing=self.label_smoothing)
+
+    def awp_active(self) -> bool:
+        """Whether this step trains at AWP-perturbed weights (logged per batch as ``awp``)."""
+        active = self.awp.active(self.ctx.epoch)
+        if self.awp.gamma > 0:
+            self.ctx.log("awp", 1.0 if active else 0.0)
+        return active
 
     def eps_factor(self) -> float:
         """The warm-up factor of the current optimizer step (1 once warm-up is over)."""
@@ -42,7 +57,7 @@ class MixedNaturalDefense(Defense):
 
     def natural_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The loss of a natural batch; plain cross-entropy unless a method says otherwise."""
-        return F.cross_entropy(model(x), y)
+        return self.ce(model(x), y)
 
     def adversarial_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

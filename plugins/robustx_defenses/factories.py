@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from robustx.errors import ParamError
-from robustx.params import Range
+from robustx.params import Check, Range
 
+from .awp import parse_awp
 from .schedule import parse_eps_schedule
 
 if TYPE_CHECKING:
@@ -32,22 +33,30 @@ Weight = Annotated[float, Range(ge=0, le=1)]
 Coefficient = Annotated[float, Range(ge=0)]
 #: ``{name: constant|linear, warmup_epochs: N}`` or ``warmup_steps: N``: ramps eps and the step size together.
 EpsScheduleSpec = dict | str | None
+#: Szegedy et al. 2016 label smoothing of the training cross-entropy (attacks keep hard labels).
+LabelSmoothing = Annotated[float, Range(ge=0, lt=1)]
+#: ``{gamma: 0.005, warmup_epochs: N}`` (or just gamma): adversarial weight perturbation (Wu et al. 2020).
+AwpSpec = Annotated[dict | float | None, Check(parse_awp)]
+#: MART's reference budget (Wang et al. 2020): Linf 0.031, step 0.007, 10 steps of CE PGD.
+MART_PGD = {"name": "pgd", "eps": 0.031, "alpha": 0.007, "steps": 10}
 
 
-def standard() -> Defense:
+def standard(*, label_smoothing: LabelSmoothing = 0.0) -> Defense:
     """Cross-entropy on clean inputs: the baseline every defense is compared with."""
     from .standard import StandardTraining
 
-    return StandardTraining()
+    return StandardTraining(label_smoothing)
 
 
 def pgd_at(
-    *, attack: dict = PGD_LINF, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None
+    *, attack: dict = PGD_LINF, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
+    label_smoothing: LabelSmoothing = 0.0, awp: AwpSpec = None,
 ) -> Defense:
-    """Madry et al. 2018: minimize CE on PGD examples (any attack component works)."""
+    """Madry et al. 2018: minimize CE on PGD examples (any attack component works); ``awp``: AT-AWP."""
     from .adversarial import AttackTraining
 
-    return AttackTraining(attack, natural_fraction=natural_fraction, eps_schedule=parse_eps_schedule(eps_schedule))
+    return AttackTraining(attack, natural_fraction=natural_fraction, eps_schedule=parse_eps_schedule(eps_schedule),
+                          label_smoothing=label_smoothing, awp=parse_awp(awp))
 
 
 def fgsm_rs(
@@ -57,36 +66,40 @@ def fgsm_rs(
     co_threshold: Annotated[float, Range(gt=0, lt=1)] = 0.5,
     natural_fraction: NaturalFraction = 0.0,
     eps_schedule: EpsScheduleSpec = None,
+    label_smoothing: LabelSmoothing = 0.0,
 ) -> Defense:
     """Wong et al. 2020: one FGSM step (alpha = 1.25 * eps unless given) from a uniform start."""
     from .fast import FastAdversarialTraining
 
     return FastAdversarialTraining(
         eps, 1.25 * eps if alpha is None else alpha, co_threshold=co_threshold, natural_fraction=natural_fraction,
-        eps_schedule=parse_eps_schedule(eps_schedule),
+        eps_schedule=parse_eps_schedule(eps_schedule), label_smoothing=label_smoothing,
     )
 
 
 def mat_rand(
-    *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None
+    *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
+    label_smoothing: LabelSmoothing = 0.0,
 ) -> Defense:
     """Araujo et al. 2020 MAT-Rand: each batch is attacked by one attack drawn uniformly from ``attacks``."""
-    return _mixed(attacks, "rand", natural_fraction, eps_schedule)
+    return _mixed(attacks, "rand", natural_fraction, eps_schedule, label_smoothing)
 
 
 def mat_max(
-    *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None
+    *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
+    label_smoothing: LabelSmoothing = 0.0,
 ) -> Defense:
     """Araujo et al. 2020 MAT-Max: each example takes the attack that maximizes its loss."""
-    return _mixed(attacks, "max", natural_fraction, eps_schedule)
+    return _mixed(attacks, "max", natural_fraction, eps_schedule, label_smoothing)
 
 
-def _mixed(attacks: list[dict], strategy: Literal["rand", "max"], natural_fraction: float, eps_schedule: EpsScheduleSpec) -> Defense:
+def _mixed(attacks: list[dict], strategy: Literal["rand", "max"], natural_fraction: float,
+           eps_schedule: EpsScheduleSpec, label_smoothing: float) -> Defense:
     from .adversarial import MixedAttackTraining
 
     return MixedAttackTraining(
         _non_empty(attacks), strategy=strategy, natural_fraction=natural_fraction,
-        eps_schedule=parse_eps_schedule(eps_schedule),
+        eps_schedule=parse_eps_schedule(eps_schedule), label_smoothing=label_smoothing,
     )
 
 
@@ -98,14 +111,32 @@ def trades(
     steps: Steps = 10,
     natural_fraction: NaturalFraction = 0.0,
     eps_schedule: EpsScheduleSpec = None,
+    label_smoothing: LabelSmoothing = 0.0,
+    awp: AwpSpec = None,
 ) -> Defense:
     """Zhang et al. 2019: CE(f(x), y) + beta * KL(f(x) || f(x')), x' maximizing the KL (reference defaults)."""
     from .trades import Trades
 
     return Trades(
         beta=beta, eps=eps, alpha=alpha, steps=steps, natural_fraction=natural_fraction,
-        eps_schedule=parse_eps_schedule(eps_schedule),
+        eps_schedule=parse_eps_schedule(eps_schedule), label_smoothing=label_smoothing, awp=parse_awp(awp),
     )
+
+
+def mart(
+    *,
+    attack: dict = MART_PGD,
+    beta: Coefficient = 6.0,
+    natural_fraction: NaturalFraction = 0.0,
+    eps_schedule: EpsScheduleSpec = None,
+    label_smoothing: LabelSmoothing = 0.0,
+    awp: AwpSpec = None,
+) -> Defense:
+    """Wang et al. 2020: boosted CE on x' + beta * KL(f(x) || f(x')) * (1 - p_y(x)), x' from ``attack``."""
+    from .mart import Mart
+
+    return Mart(attack, beta, natural_fraction=natural_fraction, eps_schedule=parse_eps_schedule(eps_schedule),
+                label_smoothing=label_smoothing, awp=parse_awp(awp))
 
 
 def jacobian_reg(
@@ -117,6 +148,7 @@ def jacobian_reg(
     adv_weight: Weight = 0.5,
     natural_fraction: NaturalFraction = 0.0,
     eps_schedule: EpsScheduleSpec = None,
+    label_smoothing: LabelSmoothing = 0.0,
 ) -> Defense:
     """Yu et al. 2018: CE + c * mean_i R(d margin(x_i) / d x_i); with ``attack``, their Ours+AdvTrain.
 
@@ -130,15 +162,15 @@ def jacobian_reg(
 
     return JacobianRegularization(
         c=c, norm=norm, reduction=reduction, attack=attack, adv_weight=adv_weight, natural_fraction=natural_fraction,
-        eps_schedule=parse_eps_schedule(eps_schedule),
+        eps_schedule=parse_eps_schedule(eps_schedule), label_smoothing=label_smoothing,
     )
 
 
-def ce_grad_reg(*, c: Coefficient = 1.0) -> Defense:
+def ce_grad_reg(*, c: Coefficient = 1.0, label_smoothing: LabelSmoothing = 0.0) -> Defense:
     """Ross & Doshi-Velez 2018: CE + c * mean_i ||d CE_i / d x_i||_2^2 (double backprop)."""
     from .gradient_reg import CrossEntropyGradientRegularization
 
-    return CrossEntropyGradientRegularization(c=c)
+    return CrossEntropyGradientRegularization(c=c, label_smoothing=label_smoothing)
 
 
 def adv_train_cw(
@@ -151,6 +183,7 @@ def adv_train_cw(
     adv_weight: Weight = 0.5,
     natural_fraction: NaturalFraction = 0.0,
     eps_schedule: EpsScheduleSpec = None,
+    label_smoothing: LabelSmoothing = 0.0,
 ) -> Defense:
     """The decision-surface paper's AdvTrain baseline: (1-w) CE(x) + w CE(x_adv).
 
@@ -162,6 +195,7 @@ def adv_train_cw(
     return CleanAdversarialMix(
         attack, eps=eps, alpha=alpha, steps=steps, kappa=kappa,
         adv_weight=adv_weight, natural_fraction=natural_fraction, eps_schedule=parse_eps_schedule(eps_schedule),
+        label_smoothing=label_smoothing,
     )
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from .base import MixedNaturalDefense
@@ -26,15 +25,16 @@ class FastAdversarialTraining(MixedNaturalDefense):
         co_threshold: float = 0.5,
         natural_fraction: float = 0.0,
         eps_schedule: EpsSchedule | None = None,
+        label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(natural_fraction, eps_schedule)
+        super().__init__(natural_fraction, eps_schedule, label_smoothing)
         self.eps, self.alpha = float(eps), float(alpha)
         self.monitor = CatastrophicOverfittingMonitor(co_threshold)
 
     def adversarial_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         factor = self.eps_factor()
         x_adv = fgsm_rs_examples(model, x, y, self.eps * factor, self.alpha * factor, self.ctx.generator)
-        return F.cross_entropy(model(x_adv), y)
+        return self.ce(model(x_adv), y)
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, Any]) -> None:
         self.monitor.update(epoch, metrics)

@@ -81,8 +81,9 @@ class JacobianRegularization(MixedNaturalDefense):
         adv_weight: float = 0.5,
         natural_fraction: float = 0.0,
         eps_schedule: EpsSchedule | None = None,
+        label_smoothing: float = 0.0,
     ) -> None:
-        super().__init__(natural_fraction, eps_schedule)
+        super().__init__(natural_fraction, eps_schedule, label_smoothing)
         self.c, self.norm, self.reduction, self.adv_weight = float(c), norm, reduction, float(adv_weight)
         self.attack_spec = None if attack is None else dict(attack)
         self.attack = None
@@ -99,14 +100,14 @@ class JacobianRegularization(MixedNaturalDefense):
 
     def natural_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         penalty, logits = self._penalty(model, x, y)
-        return F.cross_entropy(logits, y) + self.c * penalty
+        return self.ce(logits, y) + self.c * penalty
 
     def adversarial_loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         assert self.attack is not None
         x_adv = self.attack(x, y)
         penalty, logits = self._penalty(model, x, y)
-        clean = F.cross_entropy(logits, y)
-        adversarial = F.cross_entropy(model(x_adv), y)
+        clean = self.ce(logits, y)
+        adversarial = self.ce(model(x_adv), y)
         return (1 - self.adv_weight) * clean + self.adv_weight * adversarial + self.c * penalty
 
     def _penalty(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -121,12 +122,12 @@ class CrossEntropyGradientRegularization(Defense):
 
     name = "ce_grad_reg"
 
-    def __init__(self, c: float = 1.0) -> None:
-        self.c = float(c)
+    def __init__(self, c: float = 1.0, label_smoothing: float = 0.0) -> None:
+        self.c, self.label_smoothing = float(c), float(label_smoothing)
 
     def loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         x = x.detach().requires_grad_(True)
-        per_example = F.cross_entropy(model(x), y, reduction="none")
+        per_example = F.cross_entropy(model(x), y, reduction="none", label_smoothing=self.label_smoothing)
         (grad,) = torch.autograd.grad(per_example.sum(), x, create_graph=self.c > 0, retain_graph=True)
         penalty = grad.flatten(1).pow(2).sum(dim=1).mean()
         self.ctx.log("ce_grad_sq_norm", penalty.item())

@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from robustx.errors import ParamError, did_you_mean
+from robustx.errors import ParamError, did_you_mean, short
 from robustx.params import parse_number
 
 NAMES = ("constant", "linear")
@@ -51,7 +51,7 @@ def parse_eps_schedule(spec: Any, where: str = "eps_schedule") -> EpsSchedule:
     if isinstance(spec, str):
         spec = {"name": spec}
     if not isinstance(spec, dict):
-        raise ParamError(f"{where}: expected a mapping like {{name: linear, warmup_epochs: 1}}, got {spec!r}")
+        raise ParamError(f"{where}: expected a mapping like {{name: linear, warmup_epochs: 1}}, got {short(spec)}")
     for key in spec:
         if key not in KEYS:
             raise ParamError(f"{where}: unknown key '{key}'{did_you_mean(str(key), KEYS)}; expected one of {', '.join(KEYS)}")
@@ -81,7 +81,7 @@ def _non_negative(value: Any, where: str) -> float:
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ParamError(f"{where}: expected a number, got {value!r}") from None
+        raise ParamError(f"{where}: expected a number, got {short(value)}") from None
     if not math.isfinite(number) or number < 0:
-        raise ParamError(f"{where}: must be >= 0, got {value!r}")
+        raise ParamError(f"{where}: must be >= 0, got {short(value)}")
     return number

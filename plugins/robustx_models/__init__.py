@@ -10,10 +10,14 @@ from robustx.hookspecs import hookimpl
 from .registry import ARCHITECTURES, TRANSFORMS
 
 
+#: cheaper parameters for the registry-driven tests (tests/test_architectures.py); others use their defaults
+SMOKE = {"wide_resnet": {"depth": 16, "widen_factor": 2, "dropout": 0.3}}
+
+
 @hookimpl
 def robustx_register_architectures(register) -> None:
     for name, factory, aliases, description in ARCHITECTURES:
-        register(name, factory, aliases=aliases, description=description)
+        register(name, factory, aliases=aliases, description=description, smoke=SMOKE.get(name))
 
 
 @hookimpl

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from robustx.hookspecs import Register, hookimpl
 
+from . import autoattack as aa
 from . import factories as f
 
 #: (name, factory, aliases, description)
@@ -23,12 +24,32 @@ ATTACKS = (
     ("deepfool", f.deepfool, (), "DeepFool, minimum-norm L2, no budget"),
     ("fab", f.fab, (), "FAB, minimum-norm (Linf, L2 or L1), fast adaptive boundary"),
     ("eotpgd", f.eotpgd, (), "PGD with EOT gradients for randomized models (Linf)"),
-    ("autoattack", f.autoattack, (), "AutoAttack standard: APGD-CE, APGD-T, FAB-T, Square"),
-    ("autoattack_rand", f.autoattack_rand, (), "AutoAttack rand: APGD-CE and APGD-DLR with EOT"),
+    ("autoattack", aa.autoattack, (), "AutoAttack at its published budget (standard: APGD-CE, APGD-T, FAB-T, Square)"),
+    ("autoattack_rand", aa.autoattack_rand, (), "AutoAttack rand: APGD-CE and APGD-DLR with EOT, published budget"),
+    ("autoattack_fast", aa.autoattack_fast, (), "AutoAttack's cascade at a reduced budget (10 iterations): not AutoAttack"),
 )
+
+
+#: cheap parameters for the registry-driven contract tests (tests/test_attack_contract.py: 8x8 digits)
+SMOKE = {
+    "fgsm": {"eps": 0.2},
+    "pgd": {"eps": 0.2, "alpha": 0.05, "steps": 10},
+    "pgd_l2": {"eps": 1.5, "alpha": 0.3, "steps": 10},
+    "bim": {"eps": 0.2, "alpha": 0.05, "steps": 10},
+    "mifgsm": {"eps": 0.2, "alpha": 0.05, "steps": 10},
+    "eotpgd": {"eps": 0.2, "alpha": 0.05, "steps": 10, "eot_iter": 2},
+    "apgd": {"eps": 0.2, "steps": 10},
+    "square": {"eps": 0.2, "n_queries": 200},
+    "cw_fixed_c": {"c": 10.0, "steps": 30, "lr": 0.05},
+    "deepfool": {"steps": 10},
+    "fab": {"steps": 5},
+    "autoattack": {"eps": 0.2},
+    "autoattack_rand": {"eps": 0.2},
+    "autoattack_fast": {"eps": 0.2},
+}
 
 
 @hookimpl
 def robustx_register_attacks(register: Register) -> None:
     for name, factory, aliases, description in ATTACKS:
-        register(name, factory, aliases=aliases, description=description)
+        register(name, factory, aliases=aliases, description=description, smoke=SMOKE.get(name))

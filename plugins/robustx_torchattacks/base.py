@@ -96,5 +96,10 @@ class TorchAttack:
             x_adv = x_adv[0]
         return finish(x_adv, x)
 
+    def row_details(self) -> dict[str, Any]:
+        """Extra facts for the results row (AutoAttack: its budget and the accuracy after each sub-attack)."""
+        report = getattr(self._attack, "stage_report", None)
+        return report() if callable(report) else {}
+
     def __repr__(self) -> str:
         return f"TorchAttack({self.name}, norm={self.norm}, eps={self.eps}, targeted={self.targeted})"

@@ -220,60 +220,6 @@ def _randomized(model: "nn.Module") -> bool:
     return bool(getattr(model, "randomized", False))
 
 
-def _autoattack(model: "nn.Module", version: str, name: str, norm: str, eps: float,
-                seed: int | None) -> "TorchAttack":
-    import torchattacks
-
-    from robustx.attack_guard import num_classes_of
-
-    if _randomized(model) and version == "standard":
-        from robustx.plugins import warn
-
-        warn(f"attack '{name}': version 'standard' on a randomized model overstates robustness; "
-             "use version 'auto' or 'rand' (APGD-CE and APGD-DLR with EOT)")
-    if _randomized(model) and version != "standard":
-        from .randomized import rand_autoattack
-
-        return _wrap(model, lambda x: rand_autoattack(model, norm=norm, eps=eps), name=name, norm=norm, eps=eps,
-                     seed=seed, reseeds_rng=True)
-    version = "standard" if version == "auto" else version
-
-    def build(x):  # noqa: ANN001, ANN202 - n_classes comes from the model's output on the first batch
-        return torchattacks.AutoAttack(model, norm=norm, eps=eps, version=version,
-                                       n_classes=num_classes_of(model, x), seed=0)
-
-    return _wrap(model, build, name=name, norm=norm, eps=eps, seed=seed, reseeds_rng=True)
-
-
-@threat_model(norm_param="norm")
-def autoattack(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
-               version: Literal["auto", "standard", "rand"] = "auto", seed: Seed = None) -> "TorchAttack":
-    """AutoAttack: Croce & Hein 2020, 'Reliable Evaluation of Adversarial Robustness with an
-    Ensemble of Diverse Parameter-free Attacks' (arXiv:2003.01690).
-
-    Distance: Linf or L2 (``norm``). Standard version: APGD-CE, APGD-T, FAB-T and Square (5000 queries)
-    run in turn on the still-robust examples; the number of classes is read from the model's output.
-    On a randomized model (the evaluator detects it) ``version: auto`` runs the 'rand' version: APGD-CE and
-    APGD-DLR with EOT, keeping per example the iterate of highest expected loss; pinning 'standard' warns.
-    Arguments: norm; eps (budget); version (auto | standard | rand); seed (None: drawn from the global RNG).
-    Example: ``{name: autoattack, norm: Linf, eps: 8/255}``
-    """
-    return _autoattack(model, version, "autoattack", norm, eps, seed)
-
-
-@threat_model(norm_param="norm")
-def autoattack_rand(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
-                    seed: Seed = None) -> "TorchAttack":
-    """AutoAttack (rand): Croce & Hein 2020, 'Reliable Evaluation of Adversarial Robustness with an
-    Ensemble of Diverse Parameter-free Attacks' (arXiv:2003.01690); the version for randomized defenses.
-
-    Distance: Linf or L2 (``norm``). APGD-CE and APGD-DLR, each with 20 EOT gradient samples per step.
-    Arguments: norm; eps (budget); seed (None: drawn from the global RNG per call).
-    Example: ``{name: autoattack_rand, norm: Linf, eps: 8/255}``
-    """
-    return _autoattack(model, "rand", "autoattack_rand", norm, eps, seed)
-
-
 @threat_model(norm_param="norm", eps_param=None, minimum_norm=True)
 def fab(model: "nn.Module", *, norm: Literal["Linf", "L2", "L1"] = "L2", steps: Steps = 10, n_restarts: Count = 1,
         alpha_max: Annotated[float, Range(gt=0, le=1)] = 0.1, eta: Annotated[float, Range(ge=1)] = 1.05,

@@ -18,11 +18,7 @@ from torchattacks.attack import Attack
 
 from robustx.engine.stochastic import base_model, keep_worst
 
-#: gradient samples per step in Croce & Hein's 'rand' AutoAttack (APGD with EOT 20)
-RAND_EOT_SAMPLES = 20
-#: APGD steps as torchattacks' own AutoAttack uses them (its APGD default; the original code runs 100):
-#: the same cost as torchattacks' 'rand' version; the audit's convergence check (b) says when more are needed
-RAND_STEPS = 10
+from .autoattack_config import PUBLISHED, RAND_EOT_ITER, Budget
 
 
 class ExpectedLossAPGD(torchattacks.APGD):
@@ -51,13 +47,15 @@ class ExpectedLossEnsemble(Attack):
         return keep_worst(base_model(self.model), candidates, labels, self.predictions)
 
 
-def rand_autoattack(model: nn.Module, *, norm: str, eps: float) -> ExpectedLossEnsemble:
+def rand_autoattack(model: nn.Module, *, norm: str, eps: float, budget: Budget = PUBLISHED) -> ExpectedLossEnsemble:
     """AutoAttack 'rand' (APGD-CE + APGD-DLR with EOT) for an :class:`~robustx.engine.stochastic.EOTModel`.
 
     The EOT model already averages ``model.samples`` passes per gradient, so each APGD adds only
-    enough ``eot_iter`` to reach the published 20 gradient samples per step.
+    enough ``eot_iter`` to reach the published 20 gradient samples per step; ``budget`` gives the APGD
+    iterations (the published 100, or fewer for ``autoattack_fast``).
     """
-    eot_iter = max(1, round(RAND_EOT_SAMPLES / max(1, getattr(model, "samples", 1))))
-    attacks = [ExpectedLossAPGD(model, norm=norm, eps=eps, steps=RAND_STEPS, n_restarts=1, loss=loss, eot_iter=eot_iter,
+    eot_iter = max(1, round(RAND_EOT_ITER / max(1, getattr(model, "samples", 1))))
+    attacks = [ExpectedLossAPGD(model, norm=norm, eps=eps, steps=budget.apgd_steps, n_restarts=1, loss=loss,
+                                eot_iter=eot_iter,
                                 seed=0) for loss in ("ce", "dlr")]
     return ExpectedLossEnsemble(model, attacks, getattr(model, "predictions", 10))

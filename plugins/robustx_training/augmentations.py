@@ -45,10 +45,6 @@ def random_flip(x: "torch.Tensor", generator: "torch.Generator | None") -> "torc
     return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
-def none() -> Augment:
-    return lambda x, generator: x
-
-
 def crop(*, padding: Padding = None) -> Augment:
     """``padding`` pixels of zeros on each side (default 4, or 1 for images under 16 px)."""
     return lambda x, generator: random_crop(x, _pad_for(x, padding), generator)

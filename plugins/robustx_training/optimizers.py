@@ -14,16 +14,8 @@ if TYPE_CHECKING:
     import torch
 
 LearningRate = Annotated[float, Range(gt=0)]
-Momentum = Annotated[float, Range(ge=0, lt=1)]
 WeightDecay = Annotated[float, Range(ge=0)]
 Betas = tuple[Annotated[float, Range(ge=0, lt=1)], Annotated[float, Range(ge=0, lt=1)]]
-
-
-def sgd(param_groups: Any, *, lr: LearningRate = 0.1, momentum: Momentum = 0.9, weight_decay: WeightDecay = 5e-4,
-        nesterov: bool = False) -> "torch.optim.Optimizer":
-    import torch
-
-    return torch.optim.SGD(param_groups, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
 
 
 def adam(param_groups: Any, *, lr: LearningRate = 1e-3, weight_decay: WeightDecay = 0.0,

@@ -13,10 +13,6 @@ from robustx.params import Range
 Epoch = Annotated[int, Range(ge=0)]
 
 
-def none(optimizer: Any, *, epochs: int, steps_per_epoch: int) -> tuple[None, bool]:
-    return None, False
-
-
 def multistep(optimizer: Any, *, epochs: int, steps_per_epoch: int, milestones: list[Epoch] = [100, 150],
               gamma: Annotated[float, Range(gt=0)] = 0.1) -> tuple[Any, bool]:
     import torch

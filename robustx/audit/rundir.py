@@ -24,6 +24,7 @@ def audit_run(run_dir: str | Path, *, level: str = "quick", device: str = "auto"
     """Audit the run in ``run_dir``; returns (its updated results, the results.json path)."""
     from ..engine.batches import DeviceImageSet
     from ..errors import CheckpointError
+    from ..files import check_writable
     from ..runner.device import resolve_device
     from ..rundir import load_run
     from .levels import audit_level
@@ -35,6 +36,7 @@ def audit_run(run_dir: str | Path, *, level: str = "quick", device: str = "auto"
     run = load_run(run_dir, host)
     if not run.results:
         raise CheckpointError(f"{run.path} has no results.json: evaluate the run before auditing it")
+    check_writable(run.path, "robustx audit")  # the verdict goes into results.json: refuse before the attacks
     target_device = resolve_device(device)
     model = run.model(device=str(target_device))
     ev = run.recipe.get("evaluate", {}) or {}

@@ -43,7 +43,7 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
 
     from ..attack_guard import isolated_rng
     from ..engine.evaluate import EvalConfig
-    from ..engine.specs import attack_builder
+    from ..components import attack_builder
     from .context import AuditContext
     from .registry import all_checks
 

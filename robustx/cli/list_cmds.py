@@ -39,10 +39,16 @@ def plugins() -> None:
 
     host = get_host()
     host.load_all()
-    host.registries  # build them so provenance is filled in
+    registries = host.registries  # build them so provenance is filled in
     for info in sorted(host.plugins.values(), key=lambda i: i.name):
         version = f" {info.version}" if info.version else ""
         dist = f" ({info.distribution}{version})" if info.distribution else ""
-        click.echo(f"{info.name}{dist}: {info.status}" + (f" - {info.error}" if info.error else ""))
+        refused = sum(len(names) for names in info.refused.values())
+        status = info.status + (f", {refused} registration(s) refused" if refused else "")
+        click.echo(f"{info.name}{dist}: {status}" + (f" - {info.error}" if info.error else ""))
         for kind, names in sorted(info.registered.items()):
-            click.echo(f"  {plural(kind)}: {', '.join(names)}")
+            shown = [n + (" (REFUSED: claimed by two plugins)" if registries[kind].refused(n) else "") for n in names]
+            click.echo(f"  {plural(kind)}: {', '.join(shown)}")
+        for kind, names in sorted(info.refused.items()):
+            for name in names:
+                click.echo(f"  REFUSED {kind} '{name}': {registries[kind].refused(name) or 'already registered'}")

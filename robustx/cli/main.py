@@ -40,24 +40,41 @@ class RobustxGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
+        from ..preemption import Preempted
+
         try:
             return super().invoke(ctx)
+        except Preempted as exc:  # SIGTERM/SIGUSR1: state saved; one line with the command that continues
+            click.echo(str(exc), err=True)
+            ctx.exit(exc.exit_code)
         except RobustxError as exc:
             if _debug(ctx):
                 raise
-            click.echo(f"Error: {exc}", err=True)
+            click.echo(f"Error: {_bounded(str(exc))}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo("Interrupted. A run can continue with `robustx recipe run ... --resume RUN_DIR`.", err=True)
             ctx.exit(130)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except OSError as exc:  # a file error not caught where it happened: still name the file
+            if _debug(ctx):
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(f"Error: {_bounded(where + (exc.strerror or str(exc)))} (run with --debug for the traceback)",
+                       err=True)
+            ctx.exit(1)
         except Exception as exc:  # noqa: BLE001 - a bug still gets one line; --debug shows where
             if _debug(ctx):
                 raise
-            click.echo(f"Error: unexpected {type(exc).__name__}: {exc} (run with --debug for the traceback)",
-                       err=True)
+            click.echo(f"Error: unexpected {type(exc).__name__}: {_bounded(str(exc))} "
+                       "(run with --debug for the traceback)", err=True)
             ctx.exit(1)
+
+
+def _bounded(message: str, limit: int = 2000) -> str:
+    """At most ``limit`` characters: an error message must never flood the terminal."""
+    return message if len(message) <= limit else message[: limit - 3] + "..."
 
 
 def _debug(ctx: click.Context) -> bool:
@@ -75,7 +92,7 @@ def cli(debug: bool) -> None:
     Start here:
       robustx recipe list                      recipes you can run
       robustx recipe run quickstart            PGD adversarial training on digits (~1 min, CPU)
-      robustx recipe run mnist_pgd_at train.epochs=1 data.limit=2000
+      robustx recipe run mnist_pgd_at train.epochs=1 data.limit=500
                                                any key=value overrides a recipe field
       robustx list attacks 'pgd*'              registered attacks (also defenses,
                                                architectures, datasets, transforms)
@@ -89,13 +106,15 @@ def cli(debug: bool) -> None:
 
 
 def _add_builtin_commands() -> None:
-    from . import audit_cmd, eval_cmd, list_cmds, recipe_cmds
+    from . import audit_cmd, eval_cmd, hub_cmd, list_cmds, recipe_cmds, study_cmds
 
     cli.add_command(recipe_cmds.recipe)
     cli.add_command(list_cmds.list_components)
     cli.add_command(list_cmds.plugins)
     cli.add_command(eval_cmd.eval_run)
     cli.add_command(audit_cmd.audit)
+    cli.add_command(hub_cmd.push)
+    cli.add_command(study_cmds.study)
 
 
 _add_builtin_commands()

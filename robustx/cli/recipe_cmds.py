@@ -117,8 +117,25 @@ def schema(out: str | None) -> None:
 @click.option("--quiet", is_flag=True, help="No progress bars or epoch lines.")
 @click.option("--nproc", type=int, default=None,
               help="Train in N processes (torch.distributed, launched with torchrun; one per GPU on CUDA).")
+@click.option("--logger", "loggers", multiple=True, metavar="NAME",
+              help="Also log to this tracker (repeatable): tensorboard, mlflow, wandb; added to the recipe's loggers.")
+@click.option("--launcher", type=click.Choice(["local", "slurm"]), default=None,
+              help="A study: run each row as a submitit job (local: parallel processes here; slurm: sbatch). "
+                   "See docs/running.md.")
+@click.option("--launcher-config", type=click.Path(dir_okay=False), default=None,
+              help="With --launcher: YAML of partition, time, gpus_per_node, nodes, account, cpus_per_task, mem_gb, "
+                   "sbatch (extra #SBATCH flags), setup.")
+@click.option("--partition", default=None, help="With --launcher slurm: the Slurm partition.")
+@click.option("--time", "time_min", type=click.IntRange(min=1), default=None,
+              help="With --launcher: minutes per row job (default 1440).")
+@click.option("--gpus-per-node", type=click.IntRange(min=0), default=None,
+              help="With --launcher: GPUs per row (one DDP process each).")
+@click.option("--nodes", type=click.IntRange(min=1), default=None, help="With --launcher slurm: nodes per row.")
+@click.option("--account", default=None, help="With --launcher slurm: the Slurm account.")
 def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, resume: str | None,
-        quiet: bool, nproc: int | None) -> None:
+        quiet: bool, nproc: int | None, loggers: tuple[str, ...] = (), launcher: str | None = None,
+        launcher_config: str | None = None, partition: str | None = None, time_min: int | None = None,
+        gpus_per_node: int | None = None, nodes: int | None = None, account: str | None = None) -> None:
     """Train and evaluate as the recipe says; print the results table and the run directory.
 
     NAME_OR_PATH is a registered recipe (see `robustx recipe list`) or a YAML file. OVERRIDES are
@@ -131,20 +148,30 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
       robustx recipe run mnist_pgd_at train.epochs=2 data.limit=5000 --device cpu
       robustx recipe run my_recipe.yaml evaluate.attacks.1.eps=8/255
       robustx recipe run mat_rand_wrn --resume runs/mat_rand_wrn-20260101-120000
+      robustx recipe run report_t2_mat_rand --launcher slurm --partition gpu --gpus-per-node 1 --time 600
       robustx recipe run cifar10_pgd_at --nproc 2   (= torchrun --nproc_per_node 2 -m robustx recipe run ...)
     """
+    if launcher is not None:  # a study's rows as submitit jobs (robustx.cluster)
+        from .study_cmds import launch_from_cli
+
+        launch_from_cli(name_or_path, overrides, out=out, device=device, resume=resume, quiet=quiet,
+                        launcher=launcher, config=launcher_config,
+                        given={"partition": partition, "time": time_min, "gpus_per_node": gpus_per_node,
+                               "nodes": nodes, "account": account})
+        return
     if nproc is not None:
         from ..distributed import relaunch
 
         args = ["recipe", "run", name_or_path, *overrides, "--out", out, "--device", device]
         args += (["--resume", resume] if resume else []) + (["--quiet"] if quiet else [])
+        args += [part for name in loggers for part in ("--logger", name)]
         raise SystemExit(relaunch(nproc, args))
     from ..runner.entry import run_recipe
     from ..results import terminal_table
 
     echo = None if quiet else (lambda msg: click.echo(msg, err=True))
     results = run_recipe(name_or_path, overrides, out=out, device=device, resume=resume,
-                         progress=not quiet, echo=echo)
+                         progress=not quiet, echo=echo, loggers=loggers)
     from ..distributed import is_main
 
     if not is_main():  # under torchrun, rank 0 prints for the job
@@ -154,6 +181,9 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
         click.echo(f"study directory: {results['study_dir']} (table.md, study.json, one run directory per row)")
         return
     click.echo(terminal_table(results))
+    if results.get("already_finished"):  # --resume of a finished run: its saved results, nothing re-run
+        click.echo(f"run directory: {results['run_dir']} (already finished; nothing was re-run)")
+        return
     if results.get("stochastic"):
         click.echo(f"(randomized model: EOT with {results['eot_samples']} samples, "
                    f"accuracy averaged over {results['n_predictions']} predictions)")

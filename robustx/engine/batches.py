@@ -45,19 +45,23 @@ class DeviceImageSet:
         augment: str = "none",
         drop_last: bool = False,
         shard: "Shard | None" = None,
+        order: torch.Tensor | None = None,
+        start_batch: int = 0,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Batches of ``batch_size`` (a shuffled order with ``shuffle``).
 
         With ``shard`` (shuffled training under torchrun) every rank draws the same order from
         the shard's own generator and keeps its slice of each global batch, so the ranks' data
         are disjoint and together make the recipe's global batch; ``generator`` then serves only
-        the rank's augmentation.
+        the rank's augmentation. ``order`` (from ``shuffled_order``) and ``start_batch`` continue an
+        epoch that a preemption cut (robustx.preemption): same order, from the batch after the last one done.
         """
         n = len(self)
-        order_gen = shard.order_generator() if shard is not None else generator
-        order = torch.randperm(n, generator=order_gen).to(self.device) if shuffle else None
+        if shuffle and order is None:
+            order = self.shuffled_order(generator, shard)
+        order = order.to(self.device) if shuffle and order is not None else None
         stop = n - n % batch_size if drop_last and n >= batch_size else n
-        for start in range(0, stop, batch_size):
+        for start in range(start_batch * batch_size, stop, batch_size):
             if order is None:
                 xb, yb = self.x[start:start + batch_size], self.y[start:start + batch_size]
             else:
@@ -71,6 +75,11 @@ class DeviceImageSet:
             if augment != "none":
                 xb = augment_batch(xb, augment, generator)
             yield xb, yb
+
+    def shuffled_order(self, generator: torch.Generator | None, shard: "Shard | None" = None) -> torch.Tensor:
+        """The epoch's shuffled order (CPU), drawn exactly as ``batches(shuffle=True)`` draws it."""
+        order_gen = shard.order_generator() if shard is not None else generator
+        return torch.randperm(len(self), generator=order_gen)
 
     def num_batches(self, batch_size: int, drop_last: bool = False, shard: "Shard | None" = None) -> int:
         n = len(self)

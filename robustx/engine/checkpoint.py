@@ -8,7 +8,6 @@ the previous complete file or the new complete file.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -53,21 +52,16 @@ def unpack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
 def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
     from safetensors.torch import save_file
 
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(metadata)})
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    from ..files import atomic_target
+
+    with atomic_target(path) as tmp:  # a failed save (full disk) leaves no temporary and names the path
+        save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(metadata)})
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    tmp = Path(path).with_name(f".{Path(path).name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    from ..files import write_text_atomic as write
+
+    write(path, text)
 
 
 def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -81,7 +75,11 @@ def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             meta = json.loads((handle.metadata() or {}).get(META_KEY, "{}"))
             tensors = {k: handle.get_tensor(k) for k in handle.keys()}
     except Exception as exc:  # noqa: BLE001 - a corrupt file is a user-facing error
-        raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from None
+        from ..files import reason
+
+        raise CheckpointError(f"cannot read checkpoint {path}: {reason(exc)}; the file is truncated or not a "
+                              "safetensors file: restore it, or re-create it (a run: `--resume` from an intact "
+                              "checkpoint, or train again)") from None
     return tensors, meta
 
 
@@ -126,9 +124,12 @@ def load_training_state(path: Path) -> dict[str, Any]:
     }
 
 
-def load_weights(path: Path, *, allow_pickle: bool = False) -> dict[str, torch.Tensor]:
-    """Weights from a .safetensors file; pickled files (.pt/.pth/.bin) only with ``allow_pickle``."""
-    path = Path(path).expanduser()
+def load_weights(path: "Path | str", *, allow_pickle: bool = False) -> dict[str, torch.Tensor]:
+    """Weights from a .safetensors file (or ``hf://ORG/REPO/FILE``, through the Hub's cache: robustx.hub);
+    pickled files (.pt/.pth/.bin) only with ``allow_pickle``."""
+    from ..hub import download, is_hub
+
+    path = download(path) if is_hub(path) else Path(path).expanduser()
     if not path.is_file():
         raise CheckpointError(f"weights file {path} does not exist")
     if path.suffix == ".safetensors":

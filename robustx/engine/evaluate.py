@@ -30,6 +30,8 @@ class EvalConfig:
     eot_samples: int = 10
     n_predictions: int = 10
     progress: bool = True
+    mode: str = "each"  # each: every attack on every example; cascade: robustx.engine.cascade
+    stop: Callable[[], "int | None"] | None = None  # asked after every batch (robustx.preemption.requested)
 
 
 class AttackContractError(RobustxError):
@@ -59,6 +61,13 @@ def check_adversarial(name: str, attack: Any, x: torch.Tensor, x_adv: torch.Tens
         raise AttackContractError(f"attack '{name}' left its {norm} ball: {size.max():.5f} > eps {eps:.5f}")
 
 
+def row_details(attack: Any) -> dict[str, Any]:
+    """What an attack object reports about its own run (optional ``row_details()``: AutoAttack gives its budget
+    and the accuracy after each sub-attack); with restarts, the first run's."""
+    details = getattr(attack, "row_details", None)
+    return dict(details()) if callable(details) else {}
+
+
 def _threat_row(threat: dict[str, Any] | None) -> dict[str, Any]:
     return {"threat_model": threat_name(threat), "norm": threat and threat["norm"],
             "eps": threat.get("eps") if threat else None, "minimum_norm": bool(threat and threat.get("minimum_norm"))}
@@ -66,12 +75,17 @@ def _threat_row(threat: dict[str, Any] | None) -> dict[str, Any]:
 
 def evaluate_outcomes(model: nn.Module, data: DeviceImageSet, attacks: list[dict[str, Any]],
                       create_attack: AttackFactory, config: EvalConfig, *, threat_of: ThreatOf | None = None,
-                      reuse: Outcomes | None = None) -> Outcomes:
+                      reuse: Outcomes | None = None, store: Any = None) -> Outcomes:
     """Run every spec and keep per-example correctness (and perturbation norms of minimum-norm attacks).
 
-    Specs found in ``reuse`` (same name and parameters, same examples) are copied, not re-run.
+    Specs found in ``reuse`` (same name, parameters and mode, same examples) are copied, not re-run,
+    and the RNG continues from where it was after them. ``store`` (robustx.eval_progress.EvalStore)
+    saves the outcomes after every attack and the attack in flight per batch, and continues an
+    attack a kill cut; a stop request (``config.stop``) raises ``EvalInterrupted`` after its batch.
     """
-    from ..outcomes import same_examples, spec_key
+    from ..eval_progress import attack_key
+    from ..outcomes import outcome_key, same_examples
+    from ..seeding import rng_state, set_rng_state
 
     threat_of = threat_of or threat_resolver()
     model.eval()
@@ -81,25 +95,37 @@ def evaluate_outcomes(model: nn.Module, data: DeviceImageSet, attacks: list[dict
     target = EOTModel(model, config.eot_samples, predictions).eval() if stochastic else model
     labels = torch.cat([y for _, y in data.batches(config.batch_size)]).cpu()
     reuse = reuse if reuse is not None and same_examples(reuse, labels) else None
-    saved = {spec_key(a.spec): a for a in reuse.attacks} if reuse else {}
+    saved = {outcome_key(a): a for a in reuse.attacks} if reuse else {}
     clean = reuse.clean if reuse else torch.cat(
         [correct_fraction(model, x, y, predictions).cpu() for x, y in data.batches(config.batch_size)])
     outcomes = Outcomes(labels, clean, meta={"stochastic": stochastic, "n_predictions": predictions,
                                              "eot_samples": config.eot_samples if stochastic else None})
     for spec in attacks:
-        if spec_key(spec) in saved:
-            old = saved[spec_key(spec)]
+        key = attack_key(spec, "each" if spec["name"] == "clean" else config.mode)
+        if key in saved:
+            old = saved[key]
             outcomes.attacks.append(AttackOutcome({**old.row, "label": spec.get("label") or old.row["label"],
-                                                   "reused": True}, spec, old.correct, old.norm))
+                                                   "reused": True}, spec, old.correct, old.norm, old.rng))
+            if old.rng is not None:  # the next attack starts from the RNG it had in the interrupted evaluation
+                set_rng_state(old.rng)
             continue
-        outcomes.attacks.append(_run_attack(model, target, data, spec, create_attack, config, threat_of,
-                                            clean, predictions, stochastic))
+        outcome = _run_attack(model, target, data, spec, create_attack, config, threat_of, clean, predictions,
+                              stochastic, done=outcomes.attacks, store=store, key=key, labels=labels)
+        outcome.rng = rng_state()
+        outcomes.attacks.append(outcome)
+        if store is not None and spec["name"] != "clean":
+            store.attack_done(outcomes)
+            store.clear(key)
     return outcomes
 
 
 def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec: dict[str, Any],
                 create_attack: AttackFactory, config: EvalConfig, threat_of: ThreatOf, clean: torch.Tensor,
-                predictions: int, stochastic: bool) -> AttackOutcome:
+                predictions: int, stochastic: bool, *, done: list[AttackOutcome] | None = None, store: Any = None,
+                key: str = "", labels: torch.Tensor | None = None) -> AttackOutcome:
+    from ..eval_progress import examples_key
+    from . import cascade
+
     name = spec["name"]
     row: dict[str, Any] = {"name": name, "label": spec.get("label") or name, "params": attack_params(spec)}
     if name == "clean":
@@ -111,31 +137,81 @@ def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec:
         attacks = [create_attack(one, target) for one in restart_specs(spec)]
         threat = threat_of(spec) or attribute_threat(attacks[0])
         minimum = bool(threat and threat.get("minimum_norm"))
-        scores, sizes = [], []
+        prior = cascade.prior_correct(done or [], threat, clean) if config.mode == "cascade" else None
+        mask = cascade.attacked_rows(prior) if prior is not None else torch.ones(len(clean), dtype=torch.bool)
+        part = data if bool(mask.all()) else _rows(data, mask)
+        examples = examples_key(labels if labels is not None else clean, mask if prior is not None else None)
         start = time.perf_counter()
-        bar = progress_bar(total=len(data) * len(attacks), desc=f"eval {name}", enabled=config.progress, unit="img")
-        for x, y in data.batches(config.batch_size):
-            worst = None  # per example, the lowest correctness over the restarts
-            for attack in attacks:
-                x_adv = attack(x, y)
-                check_adversarial(name, attack, x, x_adv, threat)
-                score = correct_fraction(model, x_adv, y, predictions).cpu()
-                worst = score if worst is None else torch.minimum(worst, score)
-                bar.update(len(y))
-            scores.append(worst)
-            if minimum:  # validation refuses restarts for minimum-norm attacks: x_adv is the one run's
-                sizes.append(perturbation_size(x, x_adv, threat["norm"]).cpu())
-        bar.close()
-        correct, norms, seconds = torch.cat(scores), torch.cat(sizes) if minimum else None, time.perf_counter() - start
+        scores, sizes, earlier = _attack_batches(model, part, name, attacks, threat, config, predictions, store,
+                                                 key, examples)
+        seconds = earlier + time.perf_counter() - start
+        scores = torch.cat(scores) if scores else torch.zeros(0)
+        sizes = torch.cat(sizes) if minimum and sizes else torch.zeros(0)
+        if prior is None:
+            correct, norms = scores, sizes if minimum else None
+            row["attacked"], row["broken"] = len(correct), int(((correct < 0.5) & (clean >= 0.5)).sum())
+        else:
+            correct = cascade.spread(prior, mask, scores)
+            norms = cascade.spread_norms(len(clean), mask, sizes) if minimum else None
+            row.update(mode="cascade", attacked=int(mask.sum()), broken=int(((correct < 0.5) & mask).sum()))
         if len(attacks) > 1:
             row["restarts"] = len(attacks)
         row.update(_threat_row(threat))
+        row.update(row_details(attacks[0]))
         if stochastic:
             row["eot_samples"] = eot
     row.update({"robust_accuracy": float(correct.mean()), "n": len(correct), "seconds": round(seconds, 3)})
     if stochastic:
         row["predictions_averaged"] = predictions
     return AttackOutcome(row, dict(spec), correct, norms)
+
+
+def _rows(data: DeviceImageSet, mask: torch.Tensor) -> DeviceImageSet:
+    """The examples of ``mask`` (a cascade attack's rows), as the same kind of image set."""
+    index = mask.nonzero().flatten()
+    return data.rows(index.to(data.x.device) if isinstance(data.x, torch.Tensor) else index)
+
+
+def _attack_batches(model: nn.Module, data: DeviceImageSet, name: str, attacks: list[Any],
+                    threat: dict[str, Any] | None, config: EvalConfig, predictions: int, store: Any, key: str,
+                    examples: str) -> tuple[list[torch.Tensor], list[torch.Tensor], float]:
+    """Per batch, the worst correctness over the restarts (and the perturbation size of minimum-norm attacks).
+
+    With ``store``, continues after the batches a cut run saved (with its RNG) and saves progress
+    per batch; a stop request raises ``EvalInterrupted`` once the batch in flight is saved.
+    Returns the scores, the sizes and the seconds the saved part took.
+    """
+    from ..eval_progress import EvalInterrupted
+    from ..seeding import set_rng_state
+
+    minimum = bool(threat and threat.get("minimum_norm"))
+    partial = store.partial(key, examples) if store is not None else None
+    scores, sizes = (list(partial.scores), list(partial.sizes)) if partial else ([], [])
+    if partial:
+        set_rng_state(partial.rng)
+    earlier = partial.seconds if partial else 0.0
+    start = time.perf_counter()
+    bar = progress_bar(total=len(data) * len(attacks), desc=f"eval {name}", enabled=config.progress, unit="img")
+    bar.update(min(len(data), len(scores) * config.batch_size) * len(attacks))
+    for x, y in data.batches(config.batch_size, start_batch=len(scores)):
+        worst = None  # per example, the lowest correctness over the restarts
+        for attack in attacks:
+            x_adv = attack(x, y)
+            check_adversarial(name, attack, x, x_adv, threat)
+            score = correct_fraction(model, x_adv, y, predictions).cpu()
+            worst = score if worst is None else torch.minimum(worst, score)
+            bar.update(len(y))
+        scores.append(worst)
+        if minimum:  # validation refuses restarts for minimum-norm attacks: x_adv is the one run's
+            sizes.append(perturbation_size(x, x_adv, threat["norm"]).cpu())
+        signum = config.stop() if config.stop is not None else None
+        if store is not None:
+            store.batch_done(key, examples, scores, sizes, earlier + time.perf_counter() - start, force=bool(signum))
+        if signum:
+            bar.close()
+            raise EvalInterrupted(signum, name, len(scores), data.num_batches(config.batch_size))
+    bar.close()
+    return scores, sizes, earlier
 
 
 def results_from(outcomes: Outcomes) -> dict[str, Any]:
@@ -160,10 +236,13 @@ def evaluate_attacks(model: nn.Module, data: DeviceImageSet, attacks: list[dict[
 
     ``outcomes_dir``: also save the per-example outcomes there (what ``robustx eval`` merges into).
     """
-    outcomes = evaluate_outcomes(model, data, attacks, create_attack, config, threat_of=threat_of)
-    if outcomes_dir is not None:
-        from ..outcomes import locked, save
+    store = None
+    if outcomes_dir is not None:  # resumable: what a cut evaluation saved is reused, not re-run (eval_progress)
+        from ..eval_progress import EvalStore
 
-        with locked(Path(outcomes_dir)):
-            save(Path(outcomes_dir), outcomes)
+        store = EvalStore(Path(outcomes_dir))
+    outcomes = evaluate_outcomes(model, data, attacks, create_attack, config, threat_of=threat_of,
+                                 reuse=store.load() if store else None, store=store)
+    if store is not None:
+        store.attack_done(outcomes)
     return results_from(outcomes)

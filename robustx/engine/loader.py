@@ -98,14 +98,16 @@ class LoaderImageSet:
                               num_workers=self.num_workers)
 
     def index_batches(self, batch_size: int, *, shuffle: bool, generator: torch.Generator | None,
-                      drop_last: bool, shard: "Shard | None") -> list[list[int]]:
+                      drop_last: bool, shard: "Shard | None", order: torch.Tensor | None = None,
+                      start_batch: int = 0) -> list[list[int]]:
         """The rows of each batch: the order and rank slices ``DeviceImageSet.batches`` would use."""
         n = len(self)
-        order_gen = shard.order_generator() if shard is not None else generator
-        order = torch.randperm(n, generator=order_gen) if shuffle else torch.arange(n)
+        if order is None or not shuffle:
+            order = self.shuffled_order(generator, shard) if shuffle else torch.arange(n)
+        order = order.cpu()
         stop = n - n % batch_size if drop_last and n >= batch_size else n
         out = []
-        for start in range(0, stop, batch_size):
+        for start in range(start_batch * batch_size, stop, batch_size):
             idx = order[start:start + batch_size]
             if shard is not None and shuffle:
                 if len(idx) < shard.world:
@@ -114,10 +116,19 @@ class LoaderImageSet:
             out.append(idx.tolist())
         return out
 
+    def shuffled_order(self, generator: torch.Generator | None, shard: "Shard | None" = None) -> torch.Tensor:
+        """The epoch's shuffled order, drawn exactly as ``DeviceImageSet.shuffled_order`` draws it."""
+        order_gen = shard.order_generator() if shard is not None else generator
+        return torch.randperm(len(self), generator=order_gen)
+
     def batches(self, batch_size: int, *, shuffle: bool = False, generator: torch.Generator | None = None,
-                augment: Any = "none", drop_last: bool = False,
-                shard: "Shard | None" = None) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        plan = self.index_batches(batch_size, shuffle=shuffle, generator=generator, drop_last=drop_last, shard=shard)
+                augment: Any = "none", drop_last: bool = False, shard: "Shard | None" = None,
+                order: torch.Tensor | None = None,
+                start_batch: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        plan = self.index_batches(batch_size, shuffle=shuffle, generator=generator, drop_last=drop_last, shard=shard,
+                                  order=order, start_batch=start_batch)
+        if not plan:
+            return
         loader = torch.utils.data.DataLoader(_Rows(self.images), batch_sampler=plan, num_workers=self.num_workers,
                                              pin_memory=self.device.type == "cuda",
                                              persistent_workers=False)

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
-
-if TYPE_CHECKING:
-    from ..plugins import PluginHost
+from typing import Any
 
 #: spec keys the evaluator reads itself: never passed to the attack factory
 NON_PARAMS = ("name", "label", "restarts", "eot_samples")
@@ -27,11 +24,5 @@ def restart_specs(spec: dict[str, Any]) -> list[dict[str, Any]]:
     base = int(spec.get("seed") or 0)
     return [{**spec, "seed": base + r} for r in range(count)]
 
-
-def attack_builder(host: "PluginHost") -> Callable[[dict[str, Any], Any], Any]:
-    """``create_attack(spec, model)`` through ``host``'s attack registry: what the evaluator, the
-    training defenses and the audit are handed, so every one of them builds attacks the same way."""
-    def create_attack(spec: dict[str, Any], model: Any) -> Any:  # the registry is built on first use
-        return host.registry("attack").create(spec["name"], model, **attack_params(spec))
-
-    return create_attack
+# The attack builder (``create_attack(spec, model)``) is robustx.components.attack_builder: it checks every
+# spec through the one validation path before building it.

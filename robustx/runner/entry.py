@@ -18,7 +18,8 @@ __all__ = ["RunOptions", "run_recipe"]
 
 def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] = (), *, out: str | Path = "runs",
                device: str = "auto", resume: str | Path | None = None, progress: bool = False,
-               echo: Callable[[str], None] | None = None, host: PluginHost | None = None) -> dict[str, Any]:
+               echo: Callable[[str], None] | None = None, host: PluginHost | None = None,
+               loggers: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
     """Run a recipe end to end; returns the results dict (also written to RUN_DIR/results.json).
 
     A recipe with ``variants`` or a ``sweep`` is a study: every row runs in its own sub-directory
@@ -33,11 +34,14 @@ def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] 
     main = distributed.is_main()  # the other ranks of a torchrun job print nothing
     options = RunOptions(device=device, progress=progress and main, echo=echo if main else None)
     if resume is not None:
+        if loggers:
+            raise RecipeError(f"--resume {resume}: a run continues with the loggers its recipe.yaml names; "
+                              f"--logger {loggers[0]} applies to new runs")
         return resume_dir(Path(resume).expanduser(), name_or_path, overrides, options, host)
     if not name_or_path:
         raise RecipeError("no recipe given: name a registered recipe or a YAML file")
     raw, source = load_raw(name_or_path, host)
-    raw = apply_overrides(raw, overrides)
+    raw = add_loggers(apply_overrides(raw, overrides), loggers)
     target = resolve(raw, source, host)
     if isinstance(target, Study):
         return start_study(target, raw, out, options, host, source=name_or_path)
@@ -48,6 +52,17 @@ def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] 
         if distributed.is_main():
             remove_if_unstarted(run_dir)
         raise
+
+
+def add_loggers(raw: dict[str, Any], names: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """``--logger NAME`` (repeatable): append trackers to the recipe's ``loggers`` (one already listed is kept)."""
+    if not names:
+        return raw
+    listed = raw.get("loggers") or []
+    if not isinstance(listed, list):
+        return raw  # validation reports the malformed key
+    have = {item if isinstance(item, str) else item.get("name") for item in listed if isinstance(item, (str, dict))}
+    return {**raw, "loggers": [*listed, *(n for n in dict.fromkeys(names) if n not in have)]}
 
 
 def resume_dir(run_dir: Path, name_or_path: str | None, overrides: list[str] | tuple[str, ...],

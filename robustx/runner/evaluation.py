@@ -59,13 +59,21 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], create
     from ..precision import autocast
     from ..threat import threat_resolver
 
+    from ..preemption import requested
+
     ev = cfg["evaluate"]
     config = eval_config(cfg, ev["batch_size"], progress)
+    config.mode, config.stop = ev.get("mode", "each"), requested  # a stop signal: save after the batch, raise
     with autocast(ev["precision"], data.device):  # fp32 unless the recipe asks (then recorded below)
         results = evaluate_attacks(model, first_n(data, ev["limit"]), ev["attacks"], create_attack, config,
                                    threat_of=threat_resolver(host), outcomes_dir=run_dir / "eval")
     if ev["precision"] != "fp32":
         results["precision"] = ev["precision"]
+    if ev.get("certify"):  # proved lower bounds beside the attacked upper bounds (robustx.certification)
+        from ..certification import certify_results
+
+        results = certify_results(results, model, first_n(data, ev["limit"]), ev["certify"], host,
+                                  batch_size=config.batch_size, progress=progress, eval_dir=run_dir / "eval")
     if ev.get("audit"):  # robustx.audit on the evaluated examples, with the evaluation's own EOT settings
         from ..audit.runner import audit_fields
 

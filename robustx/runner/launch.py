@@ -9,7 +9,7 @@ from typing import Any
 from ..engine.checkpoint import write_text_atomic
 from ..errors import RecipeError
 from ..plugins import PluginHost
-from ..recipe import Recipe, parse_yaml, validate
+from ..recipe import Recipe, parse_yaml, read_text, validate
 from .directory import mark
 from .recipe_run import RecipeRun, RunOptions
 
@@ -27,9 +27,26 @@ def start_run(recipe: Recipe, run_dir: Path, options: RunOptions, host: PluginHo
 
 
 def continue_run(run_dir: Path, options: RunOptions, host: PluginHost) -> dict[str, Any]:
-    """An interrupted run, with the recipe.yaml it was created with (read, never rewritten)."""
+    """An interrupted run, with the recipe.yaml it was created with (read, never rewritten).
+
+    A run that already finished (its results.json is written last) is not run again: re-running
+    its evaluation would rewrite results.json without the ``audit`` section and the saved outcomes
+    without the attacks that ``robustx eval`` added. Its saved results are returned instead.
+    """
+    finished = run_dir / "results.json"
+    if finished.is_file():
+        from ..files import read_json
+
+        results = read_json(finished, hint=f"re-evaluate the run with `robustx eval {run_dir} --fresh`")
+        if options.echo:
+            options.echo(f"{run_dir} already finished (results.json is written): nothing to resume; "
+                         f"`robustx eval {run_dir} --attack ...` adds attacks, `robustx audit {run_dir}` audits it")
+        return {**results, "run_dir": str(run_dir), "already_finished": True}
+    from ..files import check_writable
+
+    check_writable(run_dir, f"--resume {run_dir}")  # checkpoints go there: refuse before training
     saved = run_dir / "recipe.yaml"
     if not saved.is_file():
         raise RecipeError(f"--resume {run_dir}: its recipe.yaml is missing; start a new run instead")
-    recipe = validate(parse_yaml(saved.read_text(encoding="utf-8"), str(saved)), str(saved), host)
+    recipe = validate(parse_yaml(read_text(saved), str(saved)), str(saved), host)  # a binary file: one line
     return RecipeRun(recipe, run_dir, replace(options, resume=True), host).execute()

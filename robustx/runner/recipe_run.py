@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import distributed
-from ..engine.specs import attack_builder
+from ..components import attack_builder
 from ..errors import DivergenceError
 from ..plugins import PluginHost
 from ..recipe import Recipe
@@ -47,11 +47,14 @@ class RecipeRun:
         self.stop_reason: str | None = None
 
     def execute(self) -> dict[str, Any]:
+        from ..preemption import stop_on_signals
+
         self.echo(f"run directory: {self.run_dir}")
-        self.setup()
-        self.resume()
-        self.train()
-        results = self.evaluate()
+        with stop_on_signals():  # SIGTERM/SIGUSR1: stop after the batch in flight, checkpoint, exit 128+signal
+            self.setup()
+            self.resume()
+            self.train()
+            results = self.evaluate()
         self.finish(results)
         return results
 
@@ -60,11 +63,14 @@ class RecipeRun:
         """Device, seed, data, model, optimizer/schedule and defense: everything before epoch 1."""
         from .. import __version__
         from ..engine.divergence import DivergenceGuard
+        from ..engine.ema import build_ema
         from ..modeling import model_metadata
         from ..precision import StepPrecision
         from ..seeding import seed_everything
+        from ..plugins import warn
         from .data import load_splits
         from .device import resolve_device
+        from .sanity import run_warnings
         from .setup import build_model, build_training
 
         cfg = self.cfg
@@ -73,13 +79,21 @@ class RecipeRun:
         seed_everything(cfg["seed"])
         splits = load_splits(cfg["data"], cfg["seed"], self.host)
         self.test_set = splits.test
+        if distributed.is_main() and not self.options.resume:  # said once, when the run starts
+            for message in run_warnings(cfg, len(splits.train)):
+                warn(message)
         self.model = build_model(cfg["model"], splits.info, self.host).to(self.device)
         self.meta = model_metadata(cfg["model"], splits.info, robustx_version=__version__, recipe=cfg["name"])
         self.train_data, self.val_data, self.test_data = splits.on(self.device)
+        if cfg["data"].get("extra"):  # data.extra: a fixed share of every batch from a second source
+            from ..extra_data import mix_extra
+
+            self.train_data = mix_extra(self.train_data, cfg["data"]["extra"], splits.info, self.host, cfg["data"])
         steps = self.train_data.num_batches(cfg["data"]["batch_size"], shard=distributed.training_shard(cfg["seed"], 1))
         attack_model = self.step_models()
         self.training = build_training(attack_model, cfg, splits.info, self.device, steps, self.create_attack, self.host)
         self.training.precision = StepPrecision(cfg["train"]["precision"], self.device, cfg["train"]["channels_last"])
+        self.training.ema = build_ema(self.model, cfg["train"].get("ema"), self.training.optimizer)
         self.guard = DivergenceGuard()
 
     def step_models(self) -> Any:
@@ -114,7 +128,9 @@ class RecipeRun:
         if self.options.resume and checkpoint.is_file():
             self.progress = restore_state(checkpoint, self.model, self.training)
             self.guard.reference = self.progress.loss_reference
-            self.echo(f"resuming {self.run_dir} after epoch {self.progress.epoch}")
+            cut = self.progress.position
+            self.echo(f"resuming {self.run_dir} after epoch {self.progress.epoch}" + (
+                f", at batch {cut.batch + 1} of epoch {cut.epoch}" if cut else ""))
         if main:
             reconcile_model_files(self.run_dir, self.progress,
                                   lambda: self.save_model("model.safetensors", epoch=self.progress.best.epoch,
@@ -130,7 +146,8 @@ class RecipeRun:
         for epoch in range(start, epochs + 1):
             metrics = self.train_epoch(epoch)
             self.echo(epoch_line(metrics, epochs))
-            self.event("epoch_end", {"epoch": epoch, "metrics": metrics, "model": self.model})
+            self.event("epoch_end", {"epoch": epoch, "metrics": metrics, "model": self.eval_model})
+            self.stop_if_asked(f"after epoch {epoch} (its checkpoint is written)")
             self.stop_reason = self.progress.best.stop_reason(self.cfg["train"]["early_stopping"])
             if self.stop_reason:
                 self.echo(self.stop_reason)
@@ -141,20 +158,27 @@ class RecipeRun:
 
     def train_epoch(self, epoch: int) -> dict[str, Any]:
         """Train one epoch, validate, score it, then checkpoint (before the best-model file; see state.py)."""
+        from ..engine.position import EpochInterrupted
         from ..engine.train import train_one_epoch
+        from ..preemption import stop_agreed
 
         cfg, t = self.cfg, self.training
         t.ctx.epoch = epoch
-        metrics: dict[str, Any] = {"epoch": epoch, "lr": t.optimizer.param_groups[0]["lr"]}
+        position, self.progress.position = self.progress.position, None  # a preempted epoch continues once
+        position = position if position is not None and position.epoch == epoch else None
+        metrics: dict[str, Any] = {"epoch": epoch, "lr": position.lr if position else t.optimizer.param_groups[0]["lr"]}
         shard = distributed.training_shard(cfg["seed"], epoch)
-        if shard is not None:
+        if shard is not None and position is None:  # a cut epoch restored every rank's RNG instead
             distributed.reseed_rank(cfg["seed"], epoch, t.ctx.generator)
         try:
             metrics.update(train_one_epoch(
                 self.train_model, t.defense, self.train_data, t.optimizer, ctx=t.ctx,
                 batch_size=cfg["data"]["batch_size"], augment=cfg["data"]["augment"],
                 scheduler=t.scheduler if t.per_batch else None, grad_clip=cfg["train"]["grad_clip"],
-                progress=self.options.progress, guard=self.guard, precision=t.precision, shard=shard))
+                progress=self.options.progress, guard=self.guard, precision=t.precision, shard=shard,
+                stop=stop_agreed, position=position))
+        except EpochInterrupted as cut:
+            self.save_cut_epoch(cut)
         except DivergenceError as exc:
             kept = (f"the checkpoint of epoch {epoch - 1} is kept in {self.run_dir}" if epoch > 1
                     else "no epoch finished, so nothing was kept")
@@ -162,7 +186,7 @@ class RecipeRun:
         t.end_epoch()
         metrics["train_loss"] = distributed.mean_over_ranks(metrics["train_loss"])
         if self.val_data is not None:
-            metrics.update(evaluation.validate(self.model, self.val_data, cfg, evaluation.default_val_attack(cfg),
+            metrics.update(evaluation.validate(self.eval_model, self.val_data, cfg, evaluation.default_val_attack(cfg),
                                                self.create_attack))
         t.defense.on_epoch_end(epoch, metrics)
         improved = self.progress.best.update(metrics, epoch, cfg["train"]["early_stopping"], self.val_data is not None)
@@ -181,10 +205,17 @@ class RecipeRun:
         from ..engine.checkpoint import read
 
         distributed.barrier()  # rank 0 has written the model files the other ranks read
+        if self.training.ema is not None:  # the averaged weights are the trained model (train.ema)
+            self.model.load_state_dict(self.training.ema.module.state_dict())
         if self.cfg["evaluate"]["checkpoint"] == "best" and self.progress.best.epoch:
             self.model.load_state_dict(read(self.run_dir / "model.safetensors")[0])
-        results = evaluation.test(self.model, self.test_data, self.cfg, self.create_attack, self.host, self.run_dir,
-                                  self.options.progress)
+        from ..eval_progress import EvalInterrupted
+
+        try:
+            results = evaluation.test(self.model, self.test_data, self.cfg, self.create_attack, self.host,
+                                      self.run_dir, self.options.progress)
+        except EvalInterrupted as cut:  # finished attacks and the cut one's batches are saved in RUN_DIR/eval
+            raise self.preempted(cut.signum, f"during the evaluation: {cut} (saved)") from None
         results.update({"recipe": self.cfg["name"], "run_dir": str(self.run_dir),
                         "best_epoch": self.progress.best.epoch, "epochs_trained": self.progress.epoch,
                         "stopped": self.stop_reason, "seconds_total": round(time.perf_counter() - self.started, 2),
@@ -202,7 +233,41 @@ class RecipeRun:
         run_analyses(self.run_dir, self.cfg["report"]["analyses"], self.host, self.device, self.echo)
         self.event("run_end", {"results": results})
 
+    # -- preemption (robustx.preemption) -----------------------------------------------------
+    def save_cut_epoch(self, cut: Any) -> None:
+        """Checkpoint the epoch where a stop signal cut it (weights, optimizer, order, every RNG), then stop."""
+        from .state import gather_ranks_rng
+
+        self.progress.position = cut.position
+        self.progress.loss_reference = self.guard.reference
+        ranks_rng = gather_ranks_rng(self.training)  # every rank takes part; rank 0 writes
+        if distributed.is_main():
+            save_state(self.run_dir / CHECKPOINT, self.model, self.training, self.progress, ranks_rng=ranks_rng)
+        distributed.barrier()
+        raise self.preempted(cut.signum, f"after batch {cut.position.batch} of epoch {cut.position.epoch} "
+                                         "(checkpoint written)")
+
+    def stop_if_asked(self, where: str) -> None:
+        from ..preemption import stop_agreed
+
+        signum = stop_agreed()
+        if signum:
+            raise self.preempted(signum, where)
+
+    def preempted(self, signum: int, where: str) -> Exception:
+        """The one-line ``Preempted`` error: the signal, where the run stopped, and the command to continue."""
+        from ..preemption import Preempted, signal_name
+
+        return Preempted(f"Preempted by {signal_name(signum)} {where}. A run can continue with "
+                         f"`robustx recipe run {self.cfg['name']} --resume {self.run_dir}`.", signum)
+
     # -- helpers ----------------------------------------------------------------------------
+    @property
+    def eval_model(self) -> Any:
+        """What validation, the model files and evaluation use: the EMA weights with ``train.ema``, else the model."""
+        ema = self.training.ema
+        return ema.module if ema is not None else self.model
+
     def event(self, name: str, payload: dict[str, Any]) -> None:
         """Tell run-event plugins; torch's RNG is forked so an observer cannot change the training run."""
         import torch
@@ -222,6 +287,6 @@ class RecipeRun:
         if not distributed.is_main():
             return
         meta = {**self.meta, **extra}
-        write_atomic(self.run_dir / filename, state_tensors(self.model), meta)
+        write_atomic(self.run_dir / filename, state_tensors(self.eval_model), meta)
         if filename == "model.safetensors":
             write_text_atomic(self.run_dir / "model.json", json.dumps(meta, indent=2))

@@ -40,6 +40,7 @@ class Training:
     defense: Defense
     ctx: TrainContext
     precision: Any = None  # robustx.precision.StepPrecision (autocast, fp16 loss scaling) set by the run
+    ema: Any = None  # robustx.engine.ema.WeightAverage when the recipe has train.ema, set by the run
 
     def end_epoch(self) -> None:
         """Step an epoch-wise schedule (a per-batch one was stepped inside the epoch)."""

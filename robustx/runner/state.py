@@ -22,6 +22,8 @@ from .setup import Training
 if TYPE_CHECKING:
     from torch import nn
 
+    from ..engine.position import EpochPosition
+
 METRICS = "metrics.jsonl"
 
 
@@ -32,20 +34,31 @@ class Progress:
     history: list[dict[str, Any]] = field(default_factory=list)
     best: BestEpoch = field(default_factory=BestEpoch)
     loss_reference: float | None = None
+    position: "EpochPosition | None" = None  # where a preempted epoch stopped (None: between epochs)
 
     @property
     def epoch(self) -> int:
         return self.history[-1]["epoch"] if self.history else 0
 
 
-def save_state(path: Path, model: "nn.Module", training: Training, progress: Progress) -> None:
+def save_state(path: Path, model: "nn.Module", training: Training, progress: Progress,
+               ranks_rng: list[dict[str, Any]] | None = None) -> None:
+    """The checkpoint after ``progress.epoch`` (plus ``progress.position`` when an epoch was cut).
+
+    ``ranks_rng``: every rank's RNG states under torchrun (a mid-epoch stop: each rank continues
+    from its own; between epochs they are reseeded from (seed, rank, epoch) and not needed).
+    """
     path.parent.mkdir(exist_ok=True)
+    rng = {"global": rng_state(), "generator": training.ctx.generator.get_state()}
+    if ranks_rng:
+        rng["ranks"] = ranks_rng
     save_training_state(path, model=model, optimizer=training.optimizer, scheduler=training.scheduler,
-                        epoch=progress.epoch,
-                        rng={"global": rng_state(), "generator": training.ctx.generator.get_state()},
+                        epoch=progress.epoch, rng=rng,
                         extra={"history": progress.history, "best": progress.best.to_json(),
                                "step": training.ctx.step, "loss_reference": progress.loss_reference,
-                               "grad_scaler": training.precision.state_dict() if training.precision else {}})
+                               "grad_scaler": training.precision.state_dict() if training.precision else {},
+                               "ema": training.ema.state_dict() if training.ema is not None else None,
+                               "position": progress.position.to_state() if progress.position else None})
 
 
 def restore_state(path: Path, model: "nn.Module", training: Training) -> Progress:
@@ -55,13 +68,36 @@ def restore_state(path: Path, model: "nn.Module", training: Training) -> Progres
     training.optimizer.load_state_dict(state["optimizer"])
     if training.scheduler is not None and state["scheduler"] is not None:
         training.scheduler.load_state_dict(state["scheduler"])
-    set_rng_state(state["rng"]["global"])
-    training.ctx.generator.set_state(state["rng"]["generator"])
+    from .. import distributed
+    from ..engine.position import EpochPosition
+
+    rng = state["rng"]
+    if rng.get("ranks") and distributed.active():  # a mid-epoch stop under torchrun: this rank's own states
+        rng = rng["ranks"][distributed.rank()]
+    set_rng_state(rng["global"])
+    training.ctx.generator.set_state(rng["generator"])
     extra = state["extra"]
     training.ctx.step = extra["step"]
     if training.precision is not None:
         training.precision.load_state_dict(extra.get("grad_scaler"))
-    return Progress(extra["history"], BestEpoch.from_json(extra["best"]), extra.get("loss_reference"))
+    if training.ema is not None and extra.get("ema"):
+        training.ema.load_state_dict(extra["ema"])
+    position = EpochPosition.from_state(extra["position"]) if extra.get("position") else None
+    return Progress(extra["history"], BestEpoch.from_json(extra["best"]), extra.get("loss_reference"), position)
+
+
+def gather_ranks_rng(training: Training) -> list[dict[str, Any]] | None:
+    """Every rank's RNG states, on every rank (a collective: all ranks call it); None in one process."""
+    from .. import distributed
+
+    if not distributed.active():
+        return None
+    import torch.distributed as dist
+
+    mine = {"global": rng_state(), "generator": training.ctx.generator.get_state()}
+    states: list[Any] = [None] * distributed.world_size()
+    dist.all_gather_object(states, mine)
+    return states
 
 
 def write_metrics(run_dir: Path, history: list[dict[str, Any]]) -> None:

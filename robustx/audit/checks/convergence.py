@@ -1,7 +1,9 @@
 """(b) Convergence: twice the steps plus restarts lowers robust accuracy by no more than 1 point.
 
 An attack that keeps improving with more iterations had not converged, so its number overstates
-robustness (Carlini et al. 2019, sec. 5): the audit gives the stronger number to report instead.
+robustness (Carlini et al. 2019, sec. 5): the audit gives the stronger number to report instead. The same
+holds for a whole evaluation whose only AutoAttack runs at a reduced budget (`autoattack_fast`, or a row
+written by the 10-iteration port): it is flagged (robustx.audit.budget).
 """
 
 from __future__ import annotations
@@ -9,14 +11,37 @@ from __future__ import annotations
 import torch
 
 from .. import attacks
+from ..budget import describe, reduced_only
 from ..context import AuditContext, pct
-from ..finding import Finding, verdict
+from ..finding import SEVERITY, Finding, verdict
 
 #: above this drop (on top of the tolerance) the reported number is clearly wrong, not just loose
 FAIL_DROP = 0.05
 
 
 def check(ctx: AuditContext) -> Finding:
+    """Convergence of the reference attack, and of the evaluation's budget: a reduced AutoAttack is flagged."""
+    finding = _converged(ctx)
+    reduced = reduced_only(_rows_at_threat(ctx))
+    if not reduced:
+        return finding
+    text = (f"at {ctx.threat_label} the only AutoAttack-style evaluation is "
+            f"{', '.join(describe(r) for r in reduced)}: a reduced budget (the published AutoAttack runs 100 "
+            "iterations of APGD, APGD-T and FAB, and Square with 5000 queries) can overstate robustness")
+    advice = (f"add {{name: autoattack, norm: {ctx.threat[0]}, eps: {ctx.threat_label.split()[1]}}} (the published "
+              "configuration) and quote its number")
+    status = finding.status if SEVERITY[finding.status] > SEVERITY["warn"] else "warn"
+    evidence = f"{finding.evidence}; {text}" if finding.status != "skip" else text
+    return verdict(status, evidence, "; ".join(a for a in (finding.advice, advice) if a))
+
+
+def _rows_at_threat(ctx: AuditContext) -> list[dict]:
+    norm, eps, _ = ctx.threat
+    return [r for r in ctx.results.get("attacks", [])
+            if r.get("norm") == norm and r.get("eps") is not None and abs(float(r["eps"]) - eps) < 1e-9]
+
+
+def _converged(ctx: AuditContext) -> Finding:
     spec = ctx.reference
     if spec is None:
         return verdict("skip", f"no iterative attack for {ctx.threat[0]}")

@@ -1,0 +1,27 @@
+"""RobustBench: its model zoo as architectures (``robustbench:<Name>``) and ``robustx export robustbench``.
+
+Module level imports click only (``robustx --help`` imports command plugins); the zoo (torch,
+timm, RobustBench) is imported when a ``robustbench:`` model is built or validated. See zoo.py for
+how RobustBench is installed next to a newer timm, and where weights come from.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from robustx.hookspecs import hookimpl
+
+
+@hookimpl
+def robustx_register_architectures(register: Any) -> None:
+    from .zoo import robustbench_model  # light: RobustBench itself is imported only when a model is built
+
+    register("robustbench:{model_name}", robustbench_model,
+             description="a RobustBench zoo model with its weights (dataset, threat_model, model_dir)")
+
+
+@hookimpl
+def robustx_register_commands(cli: Any) -> None:
+    from .commands import export
+
+    cli.add_command(export)
