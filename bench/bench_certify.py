@@ -127,8 +127,6 @@ def bench_smoothing(x: torch.Tensor, y: torch.Tensor, sigma: float, n: int, n0: 
 
 
 def bench_invariant(run_dir: str, eps: float, n: int) -> None:
-    import inspect
-
     from robustx.plugins import get_host
     from robustx.rundir import load_run
     from robustx.threat import declared_threat

@@ -1,8 +1,8 @@
 """The table of the Fashion-MNIST ingredient study (docs/reproductions.md) from a finished study directory.
 
 Per row: clean and AutoAttack accuracy on the test images, the audit's verdicts (quick level), the
-best epoch, training seconds per epoch, and the per-epoch validation robust accuracy (PGD-10 on the
-held-out images) - the curve that robust overfitting (Rice et al. 2020) bends down and EMA / AWP
+best epoch, wall seconds per training epoch (not a cost on a shared CPU), and the per-epoch
+validation robust accuracy (PGD-10 on the held-out images) - the curve that robust overfitting (Rice et al. 2020) bends down and EMA / AWP
 are meant to keep up. Reads only the files the run wrote.
 
     python bench/leaderboard_study_table.py STUDY_DIR [STUDY_DIR ...]
@@ -41,7 +41,7 @@ def main() -> None:
         for row in json.loads((study_dir / "study.json").read_text())["rows"]:
             if row["name"] not in rows or (row["results"] and not rows[row["name"]]["results"]):
                 rows[row["name"]] = row
-    print("| row | clean | AutoAttack | audit | best epoch | s/epoch | val robust accuracy by epoch |")
+    print("| row | clean | AutoAttack | audit | best epoch | wall s/epoch | val robust accuracy by epoch |")
     print("|---|---|---|---|---|---|---|")
     for row in rows.values():
         res = row["results"]

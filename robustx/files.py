@@ -12,6 +12,7 @@ import contextlib
 import errno
 import json
 import os
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -117,7 +118,7 @@ def check_writable(directory: str | Path, command: str) -> None:
     differ), so a probe file is also created and removed. The folder is created when missing.
     """
     directory = Path(directory)
-    probe = directory / f".robustx-write-probe-{os.getpid()}"
+    probe = directory / f".robustx-write-probe-{os.getpid()}-{threading.get_ident()}"  # threads of one process too
     try:
         directory.mkdir(parents=True, exist_ok=True)
         if not os.access(directory, os.W_OK):

@@ -160,7 +160,7 @@ def coerce(value: Any, tp: Any, where: str, *, finite: bool = True) -> Any:
         options = typing.get_args(tp)
         if value is None and type(None) in options:
             return None
-        errors = []
+        errors, shaped = [], []  # shaped: errors of the options of the value's own shape (list or single)
         for option in options:
             if option is type(None):
                 continue
@@ -168,8 +168,11 @@ def coerce(value: Any, tp: Any, where: str, *, finite: bool = True) -> Any:
                 return coerce(value, option, where, finite=finite)
             except ParamError as exc:
                 errors.append(str(exc))
-        if len(errors) == 1:
-            raise ParamError(errors[0])
+                sequence = typing.get_origin(_strip_annotated(option)) in (list, tuple) or option in (list, tuple)
+                if sequence == isinstance(value, (list, tuple)):
+                    shaped.append(str(exc))
+        if len(errors) == 1 or len(shaped) == 1:  # 'eps: 8' for 'float | list[float]': the float's message
+            raise ParamError(errors[0] if len(errors) == 1 else shaped[0])
         if set(options) == {int, float}:
             raise ParamError(f"{where}: expected a number, got {short(value)}")
         raise ParamError(f"{where}: {short(value)} is not a valid {_type_name(tp)}")
@@ -216,6 +219,10 @@ def coerce(value: Any, tp: Any, where: str, *, finite: bool = True) -> Any:
             raise ParamError(f"{where}: expected a mapping, got {short(value)}")
         return value
     return parse_number(value, where)
+
+
+def _strip_annotated(tp: Any) -> Any:
+    return typing.get_args(tp)[0] if typing.get_origin(tp) is typing.Annotated else tp
 
 
 def type_from_default(default: Any) -> Any:

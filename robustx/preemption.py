@@ -23,6 +23,8 @@ STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signa
 
 _requested: int | None = None  # the signal received (process-wide, as signals are)
 _depth = 0  # nested stop_on_signals blocks (a study runs rows, each a run): only the outermost installs
+_calls = 0  # stop_agreed calls under torchrun (the same count on every rank)
+AGREE_EVERY = 8
 
 
 class Preempted(RobustxError):
@@ -85,12 +87,18 @@ def stop_agreed() -> int | None:
     """``requested()``, agreed over every rank under torchrun (the largest signal any rank got).
 
     Ranks receive the signal at slightly different moments; they must stop at the same batch, or
-    one would wait forever in a collective the others never reach. One tiny all-reduce per batch.
+    one would wait forever in a collective the others never reach. Reading the agreed flag waits for
+    the GPU, so under torchrun the ranks agree every ``AGREE_EVERY`` calls (every rank makes the same
+    calls: one per batch and one per epoch end), i.e. they stop within that many batches of the signal.
     """
+    global _calls
     from . import distributed
 
     if not distributed.active():
         return _requested
+    _calls += 1
+    if _calls % AGREE_EVERY:
+        return None
     import torch
     import torch.distributed as dist
 

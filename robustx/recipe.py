@@ -17,10 +17,12 @@ import yaml
 
 from . import safe_yaml
 from .data import check_data_available
-from .errors import ParamError, RecipeError, UnknownNameError, did_you_mean, short
-from .params import INT_MAX, AttackSpec, Component, Range, accepted_params, coerce, validate_params
+from .errors import ParamError, RecipeError, RobustxError, UnknownNameError, did_you_mean, short
+from .params import (INT_MAX, AttackSpec, Component, Range, accepted_params, coerce, parse_number,
+                     validate_params)
 from .plugins import PluginHost, get_host
 from .published import check_label
+from .threat import check_budget, declared_threat, resolve_threat
 
 REQUIRED = ("name", "data", "model")
 SECTIONS = ("name", "description", "seed", "data", "model", "train", "evaluate", "report", "variants", "sweep",
@@ -298,6 +300,7 @@ def validate_attack(spec: Any, where: str, host: PluginHost) -> dict[str, Any]:
         if len(spec) > 1 or restarts != 1 or eot_samples is not None:
             raise ParamError(f"{where}: the 'clean' pseudo-attack takes no parameters")
         return {**spec, **labelled}
+    _check_budget_first(host, spec, where)
     params = _check_component(host, "attack", spec, where, positional=1)
     resolved = host.registry("attack").resolve(spec["name"])
     _check_attack_budget(resolved, params, where)
@@ -323,8 +326,6 @@ def _count(value: Any, where: str, meaning: str) -> int:
 
 def _check_restarts(resolved: Any, params: dict[str, Any], where: str) -> None:
     """``restarts: N`` needs a seeded, bounded attack: each restart runs with the next seed."""
-    from .threat import resolve_threat
-
     if "seed" not in inspect.signature(resolved.entry.factory).parameters:
         raise ParamError(f"{where}.restarts: attack {resolved.entry.name!r} takes no seed, so its restarts would "
                          "not differ; use an attack with a random start and a seed (e.g. pgd)")
@@ -334,10 +335,27 @@ def _check_restarts(resolved: Any, params: dict[str, Any], where: str) -> None:
                          "to attacks with a fixed budget (eps)")
 
 
+def _check_budget_first(host: PluginHost, spec: dict[str, Any], where: str) -> None:
+    """A budget beyond the [0,1] range is reported by the threat rule before a factory's own bound, so
+    ``eps: 8`` gets "did you mean 8/255?" from every Linf attack, not "must be <= 1" from some."""
+    try:
+        resolved = host.registry("attack").resolve(spec["name"])
+    except RobustxError:
+        return  # an unknown name is reported with its field by _check_component
+    declared = declared_threat(resolved.entry.factory)
+    if declared is None or declared.eps_param not in spec:
+        return
+    try:
+        numbers = {k: parse_number(v, f"{where}.{k}") for k, v in spec.items() if k != "name"}
+    except ParamError:
+        return  # '8/0' and friends: the parameter check words it
+    eps = numbers[declared.eps_param]
+    if isinstance(eps, (int, float)) and not isinstance(eps, bool) and 1 < eps < float("inf"):
+        _check_attack_budget(resolved, numbers, where)
+
+
 def _check_attack_budget(resolved: Any, params: dict[str, Any], where: str) -> None:
     """Bound eps by its norm and the [0,1] data range, from the attack's one threat declaration."""
-    from .threat import check_budget, declared_threat, resolve_threat
-
     threat = resolve_threat(resolved.entry.factory, {**resolved.implied, **params})
     if threat and "eps" in threat:
         check_budget(threat["norm"], threat["eps"], f"{where}.{declared_threat(resolved.entry.factory).eps_param}")

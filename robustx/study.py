@@ -202,8 +202,8 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
                 distributed.on_main(lambda: row_dir.mkdir(parents=True, exist_ok=True))
                 results[name] = start_run(recipe, row_dir, options, host, source=None)
         except Preempted as exc:  # the study continues as a whole: finished rows skipped, this one resumed
-            head = str(exc).split(" A run can continue with ")[0]
-            raise Preempted(f"{head} (row '{name}'). The study can continue with "
+            head = str(exc).split(" A run can continue with ")[0].rstrip(".")
+            raise Preempted(f"{head} in row '{name}'. The study can continue with "
                             f"`robustx recipe run {study.name} --resume {study_dir}`.", exc.signum) from None
         if distributed.is_main():
             summary = {"study": study.name, "rows": [{"name": n, "run_dir": str(study_dir / slug(n)),

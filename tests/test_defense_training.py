@@ -33,6 +33,11 @@ def context(model, create_attack=registry_attack, steps_per_epoch: int = 0) -> T
                         steps_per_epoch=steps_per_epoch)
 
 
+#: defenses whose loss is a bound that tightens as their budget ramps up: the loss rises by design, so "the loss
+#: falls in 12 steps" is the wrong test; their training is tested where the bound is (tests/test_certify.py)
+TIGHTENING = {"ibp": "IBP's loss is the verified bound, which grows while eps ramps (tests/test_certify.py trains it)"}
+
+
 def build(name: str, **params):
     entry = DEFENSES.get(name)
     return entry.factory(**validate_params(entry.factory, params, f"train.defense[{name}]"))
@@ -40,6 +45,8 @@ def build(name: str, **params):
 
 @pytest.mark.parametrize("name", DEFENSES.names())
 def test_every_defense_lowers_its_training_loss_at_its_defaults(name, digits_tensors):
+    if name in TIGHTENING:
+        pytest.skip(TIGHTENING[name])
     x, y, _, _ = digits_tensors
     x, y = x[:128], y[:128]
     torch.manual_seed(0)

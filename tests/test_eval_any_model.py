@@ -144,7 +144,7 @@ def test_wrong_model_output_is_one_line(digits_tensors) -> None:
 
 def _standardized_net(digits_tensors, mean: float, std: float) -> torch.nn.Module:
     """A net trained on standardized digits: it expects (x - mean) / std, not [0,1] images."""
-    from tests.conftest import train_tiny_net
+    from conftest import train_tiny_net  # not tests.conftest: a site-packages "tests" (robustbench ships one) would shadow it
 
     x, y, _, _ = digits_tensors
     return train_tiny_net(x, y, preprocess=lambda images: (images - mean) / std)

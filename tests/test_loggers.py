@@ -194,6 +194,9 @@ def test_validating_loggers_imports_no_tracker_library(tmp_path):
     """check_installed finds the libraries without importing them: `recipe validate` stays fast."""
     from helpers import imported_modules
 
+    for library in ("tensorboard", "mlflow", "wandb"):
+        pytest.importorskip(library)
+
     path = _write(tmp_path, {**RECIPE, "loggers": ["tensorboard", "mlflow", "wandb"]})
     modules = imported_modules("recipe", "validate", str(path))
     assert "robustx_loggers" in modules
@@ -201,8 +204,8 @@ def test_validating_loggers_imports_no_tracker_library(tmp_path):
 
 
 def test_a_resumed_run_continues_the_same_tracker_runs(tmp_path, monkeypatch):
-    """What --resume does to trackers: MLflow reopens the run whose id RUN_DIR/loggers keeps; TensorBoard
-    purges the epochs a killed run logged after its checkpoint (here epoch 2's first value)."""
+    """What --resume does to trackers: MLflow reopens the run whose id RUN_DIR/loggers keeps (and keeps what
+    a killed run logged after its checkpoint); TensorBoard purges those epochs (here epoch 2's first value)."""
     pytest.importorskip("tensorboard")
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
@@ -229,6 +232,25 @@ def test_a_resumed_run_continues_the_same_tracker_runs(tmp_path, monkeypatch):
     client = MlflowClient(tracking_uri=uri)
     assert client.get_run(first[0].run_id).info.status == "FINISHED"
     assert len(client.search_runs([client.get_experiment_by_name("resumed").experiment_id])) == 1
+    # MLflow cannot delete logged values: step 2 keeps the killed run's value beside the resumed run's
+    history = sorted((m.step, m.value) for m in client.get_metric_history(first[0].run_id, "train_loss"))
+    assert history == [(1, 1.0), (2, 0.5), (2, 9.0)]
     events = EventAccumulator(str(run_dir / "tensorboard"))
     events.Reload()
     assert [(e.step, e.value) for e in events.Scalars("train_loss")] == [(1, 1.0), (2, 0.5)]
+
+
+def test_mlflow_default_store_is_beside_the_run_directories(tmp_path, monkeypatch):
+    """Without a tracking URI: file:OUT/mlruns (MLflow 3's sqlite default needs SQLAlchemy, absent from
+    mlflow-skinny); a study's rows share one store beside the study directory, in one experiment."""
+    from robustx_loggers.mlflow_tracker import mlflow_tracker
+
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    run = tmp_path / "runs" / "r-1"
+    run.mkdir(parents=True)
+    assert mlflow_tracker(str(run)).default_store() == tmp_path / "runs" / "mlruns"
+    study, row = tmp_path / "runs" / "s-1", tmp_path / "runs" / "s-1" / "seed-0"
+    row.mkdir(parents=True)
+    (study / ".robustx-run").write_text(json.dumps({"kind": "study", "recipe": "s"}))
+    tracker = mlflow_tracker(str(row))
+    assert tracker.default_store() == tmp_path / "runs" / "mlruns" and tracker.group({"name": "s-seed-0"}) == "s"

@@ -98,3 +98,16 @@ def test_cli_sigusr1_prints_the_resume_command_and_exits_138(recipe_file, tmp_pa
     assert line == (f"Preempted by SIGUSR1 after batch 2 of epoch 1 (checkpoint written). A run can continue "
                     f"with `robustx recipe run preempt --resume {run_dir}`.")
     assert (run_dir / "checkpoints" / "last.safetensors").is_file()
+
+
+def test_sigterm_in_a_sequential_study_names_the_study_to_resume(recipe_file, tmp_path, monkeypatch):
+    study = tmp_path / "study.yaml"
+    study.write_text(yaml.safe_dump({**RECIPE, "name": "pstudy", "variants": [{"name": "one"}, {"name": "two"}]}))
+    signal_at_step(monkeypatch, 2)
+    result = CliRunner().invoke(cli, ["recipe", "run", str(study), "--out", str(tmp_path / "runs"), "--device", "cpu",
+                                      "--quiet"])
+    assert result.exit_code == 143, result.output
+    (study_dir,) = (tmp_path / "runs").iterdir()
+    assert result.output.strip().splitlines()[-1] == (
+        "Preempted by SIGTERM after batch 2 of epoch 1 (checkpoint written) in row 'one'. The study can continue "
+        f"with `robustx recipe run pstudy --resume {study_dir}`.")

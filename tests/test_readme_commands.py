@@ -35,6 +35,8 @@ _TINY_EVAL = ["evaluate.limit=16", "train.val_limit=16", "--quiet"]
 FAST = {
     "robustx recipe run quickstart": ["train.epochs=1", "data.limit=128", "train.defense.attack.steps=2",
                                       *_TINY_EVAL],
+    "robustx recipe run quickstart --logger tensorboard --logger mlflow": ["train.epochs=1", "data.limit=128",
+                                                                           "train.defense.attack.steps=2", *_TINY_EVAL],
     "robustx recipe run mnist_pgd_at train.epochs=1 data.limit=500 evaluate.limit=100 --out runs --device auto":
         ["data.limit=64", "train.defense.attack.steps=2", "train.val_attack.steps=2",
          "evaluate.attacks=[clean, {name: fgsm, eps: 0.3}]", *_TINY_EVAL],

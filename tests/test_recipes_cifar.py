@@ -104,7 +104,7 @@ def _cheaper_attacks(name: str) -> list[str]:
     overrides = []
     for i, spec in enumerate(raw["evaluate"]["attacks"]):
         if isinstance(spec, dict) and spec.get("name") == "autoattack":
-            label = spec.get("label", "autoattack")
+            label = spec.get("label", "autoattack") + " stand-in"  # "AutoAttack" alone is the published one's label
             overrides.append(f"evaluate.attacks.{i}={{name: apgd, eps: {spec['eps']}, steps: 2, label: '{label}'}}")
         elif isinstance(spec, dict) and "steps" in spec:
             overrides.append(f"evaluate.attacks.{i}.steps=2")

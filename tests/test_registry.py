@@ -107,6 +107,7 @@ REGISTRATION_HOOKS = [
     ("robustx_register_schedules", "schedule"),
     ("robustx_register_augmentations", "augmentation"),
     ("robustx_register_loggers", "logger"),
+    ("robustx_register_certifiers", "certifier"),
 ]
 
 

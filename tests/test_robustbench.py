@@ -137,3 +137,16 @@ def test_export_writes_8_over_255_and_the_audit_verdict(tmp_path):
     assert info["architecture"] == "wrn(depth=28)" and info["footnote"].endswith("on 100 test examples; audit: warn.")
     info, _, norm = model_info(tmp_path, norm="L2")
     assert (norm, info["eps"], info["autoattack_acc"]) == ("L2", "0.5", "60.0")
+
+
+@needs_robustbench
+def test_zoo_section_defaults_from_the_data_and_the_name():
+    from robustx_robustbench.zoo import default_zoo, import_zoo
+
+    _, model_dicts, enums = import_zoo()
+    l2_only = next(n for n in model_dicts[enums.BenchmarkDataset.cifar_10][enums.ThreatModel.L2]
+                   if n not in model_dicts[enums.BenchmarkDataset.cifar_10][enums.ThreatModel.Linf])
+    assert default_zoo(NAME, 10, None, None) == ("cifar10", "Linf")
+    assert default_zoo(l2_only, 10, None, None) == ("cifar10", "L2")
+    assert default_zoo("Standard", 100, None, None) == ("cifar100", "Linf")
+    assert default_zoo(NAME, 10, "cifar100", "L2") == ("cifar100", "L2")  # given values are kept

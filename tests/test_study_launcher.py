@@ -63,3 +63,46 @@ def test_local_launcher_failed_row_status_resume_and_the_sequential_table(tmp_pa
 
     sequential = robustx.run_recipe(str(study), out=str(tmp_path / "seq"), device="cpu")
     assert (study_dir / "table.md").read_text() == (Path(sequential["study_dir"]) / "table.md").read_text()
+
+
+def test_checkpoint_protocol_forwards_sigterm_and_requeues_the_row(tmp_path):
+    """submitit calls ``checkpoint`` on its preemption signal: the row's process gets SIGTERM, checkpoints
+    (here: a stand-in that exits 143 as robustx does), and the same row comes back to be requeued."""
+    import subprocess
+    import sys
+    import time
+
+    from robustx.cluster.job import RowJob, read_state
+
+    (tmp_path / "row").mkdir()
+    job = RowJob(str(tmp_path), "row", "cpu", ("train.epochs=3",))
+    stand_in = ("import signal, sys, time\n"
+                "signal.signal(signal.SIGTERM, lambda *a: (open(sys.argv[1], 'w').write('saved'), sys.exit(143)))\n"
+                "print('ready', flush=True)\ntime.sleep(60)\n")
+    job._child = subprocess.Popen([sys.executable, "-c", stand_in, str(tmp_path / "saved")], stdout=subprocess.PIPE,
+                                  text=True)
+    assert job._child.stdout.readline() == "ready\n"
+    start = time.monotonic()
+    again = job.checkpoint()
+    assert job._child.returncode == 143 and (tmp_path / "saved").read_text() == "saved"
+    assert time.monotonic() - start < 10
+    requeued = again.function
+    assert isinstance(requeued, RowJob) and (requeued.study_dir, requeued.row, requeued.device, requeued.overrides) \
+        == (str(tmp_path), "row", "cpu", ("train.epochs=3",))
+    assert read_state(tmp_path / "row")["state"] == "requeued"
+
+
+def test_launcher_config_errors_are_one_line(tmp_path):
+    from robustx.cluster.options import load_options
+    from robustx.errors import RecipeError
+
+    config = tmp_path / "cluster.yaml"
+    config.write_text("partition: gpu\ngpus_per_nod: 4\n")
+    with pytest.raises(RecipeError, match=r"unknown key 'gpus_per_nod' \(did you mean 'gpus_per_node'"):
+        load_options("slurm", str(config), {})
+    config.write_text("partition: gpu\ngpus_per_node: 4\nsbatch: {qos: high}\ntime: 600\n")
+    options = load_options("slurm", str(config), {"partition": "debug", "time": None})
+    params = options.submitit_parameters("robustx-x")
+    assert params["slurm_partition"] == "debug" and params["timeout_min"] == 600  # the command line wins
+    assert params["gpus_per_node"] == 4 and params["tasks_per_node"] == 4  # one DDP process per GPU
+    assert params["slurm_additional_parameters"] == {"qos": "high"}

@@ -33,7 +33,8 @@ from robustx.nn import Normalize
 MONOTONE = (nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Flatten, nn.Identity, Normalize,
             nn.LeakyReLU, nn.Sigmoid, nn.Tanh, nn.Unflatten)
 AFFINE = (nn.Conv2d, nn.Linear, nn.BatchNorm1d, nn.BatchNorm2d)
-SUPPORTED = "Conv2d, Linear, BatchNorm (eval), ReLU, max/avg pooling, Flatten, Dropout (eval), Normalize, +"
+SUPPORTED = ("Conv2d, Linear, BatchNorm (eval), ReLU, max/avg pooling, Flatten, Dropout (eval), Normalize, residual "
+             "additions and reshapes (docs/certification.md)")
 _SHAPE_METHODS = {"view", "reshape", "flatten", "relu", "squeeze", "unsqueeze"}
 _SHAPE_FUNCTIONS = {torch.flatten, torch.relu, F.relu, torch.reshape}
 
@@ -58,17 +59,23 @@ class _Tracer(fx.Tracer):
         return isinstance(m, Normalize) or super().is_leaf_module(m, qualname)
 
 
-_graphs: "weakref.WeakKeyDictionary[nn.Module, fx.Graph]" = weakref.WeakKeyDictionary()
+#: traced graphs per model and mode: a forward may branch on ``self.training`` (noise only at inference), so a
+#: graph traced while training must never bound the model in eval mode
+_graphs: "weakref.WeakKeyDictionary[nn.Module, dict[tuple[bool, bool], fx.Graph]]" = weakref.WeakKeyDictionary()
 
 
 def _graph(model: nn.Module) -> fx.Graph:
-    if model not in _graphs:
+    from robustx.engine.stochastic import in_training_phase
+
+    mode = (model.training, in_training_phase())
+    graphs = _graphs.setdefault(model, {})
+    if mode not in graphs:
         try:
-            _graphs[model] = _Tracer().trace(model)
+            graphs[mode] = _Tracer().trace(model)
         except Exception as exc:  # noqa: BLE001 - any tracing failure is one refusal line
             raise UnsupportedModelError(f"ibp: cannot trace {type(model).__name__} with torch.fx "
                                         f"({type(exc).__name__}: {str(exc).splitlines()[0][:120]})") from None
-    return _graphs[model]
+    return graphs[mode]
 
 
 def _affine(m: nn.Module, box: Box) -> Box:
@@ -123,6 +130,14 @@ def _call(node: fx.Node, env: dict[str, Any]) -> Any:
         return fn(*args, **kwargs)
     elif fn is getattr and args[1] in ("shape", "dtype", "device", "ndim"):  # x.shape[0] in a reshape
         return getattr(args[0].lower, args[1])
+    elif fn is operator.getitem and isinstance(args[0], Box) and not isinstance(args[1], Box):  # slicing
+        return args[0].map(lambda t: t[args[1]])
+    elif fn is F.pad and isinstance(args[0], Box) and kwargs.get("mode", "constant") == "constant" \
+            and len(args) <= 3:  # zero (constant) padding, e.g. ResNet option-A shortcuts
+        return args[0].map(lambda t: F.pad(t, *args[1:], **kwargs))
+    elif fn is torch.cat and all(isinstance(a, Box) for a in args[0]):
+        return Box(torch.cat([a.lower for a in args[0]], *args[1:], **kwargs),
+                   torch.cat([a.upper for a in args[0]], *args[1:], **kwargs))
     elif fn in _SHAPE_FUNCTIONS and isinstance(args[0], Box):
         return args[0].map(lambda t: fn(t, *args[1:], **kwargs))
     elif fn in (operator.add, torch.add) and len(args) == 2:  # residual connections, bias constants

@@ -24,11 +24,12 @@ class MlflowTracker(Tracker):
         from mlflow.entities import Param
         from mlflow.tracking import MlflowClient
 
-        if str(self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI", "")).startswith("file:"):
+        uri = self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or f"file:{self.default_store()}"
+        if uri.startswith("file:"):
             # MLflow 3 refuses its file store unless asked; a `file:` URI is that request
             os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         # the client API, not mlflow.start_run: no process-wide active run, so studies and tests can interleave
-        self.client = MlflowClient(tracking_uri=self.tracking_uri)
+        self.client = MlflowClient(tracking_uri=uri)
         state = self.load_state()
         if state.get("run_id") and start_epoch > 1:
             self.run_id = state["run_id"]
@@ -44,6 +45,14 @@ class MlflowTracker(Tracker):
         params = [Param(k, str(v)[:MAX_PARAM]) for k, v in flat_params(recipe).items()]
         for i in range(0, len(params), 100):  # log_batch takes at most 100 params a call
             self.client.log_batch(self.run_id, params=params[i:i + 100])
+
+    def default_store(self) -> Path:
+        """OUT/mlruns beside the run directories (a study's rows: beside the study directory). MLflow 3's own
+        default, sqlite:///mlflow.db, needs SQLAlchemy, which mlflow-skinny leaves out."""
+        out = self.run_dir.parent
+        if self.group({"name": ""}):  # a study row: its study directory's folder
+            out = out.parent
+        return (out / "mlruns").resolve()
 
     def log_epoch(self, epoch: int, metrics: dict[str, Any]) -> None:
         import time
@@ -77,7 +86,7 @@ class MlflowTracker(Tracker):
 @requires("mlflow", extra="mlflow", package="mlflow-skinny")
 def mlflow_tracker(run_dir: str, *, tracking_uri: Optional[str] = None, experiment: Optional[str] = None,
                    artifacts: bool = True) -> Tracker:
-    """An MLflow run per robustx run (tracking_uri default: $MLFLOW_TRACKING_URI, else MLflow's default);
+    """An MLflow run per robustx run (tracking_uri default: $MLFLOW_TRACKING_URI, else file:OUT/mlruns);
     experiment defaults to the recipe's name (a study's rows: the study's)."""
     return MlflowTracker(run_dir, tracking_uri, experiment, artifacts)
 

@@ -99,18 +99,34 @@ def load(model_name: str, dataset: str, threat_model: str, folder: Path, downloa
                               f"({str(exc).splitlines()[0]})") from None
 
 
+def default_zoo(model_name: str, num_classes: int, dataset: str | None,
+                threat_model: str | None) -> tuple[str, str]:
+    """The zoo section when not given: the dataset by the data's class count (100: cifar100, 1000:
+    imagenet, else cifar10), the threat model as the first of Linf, L2, corruptions listing the name."""
+    dataset = dataset or {100: "cifar100", 1000: "imagenet"}.get(num_classes, "cifar10")
+    if threat_model is None:
+        _, model_dicts, enums = import_zoo()
+        by_threat = model_dicts[enums.BenchmarkDataset(dataset)]
+        threat_model = next((t for t in ("Linf", "L2", "corruptions")
+                             if model_name in by_threat.get(enums.ThreatModel(t), {})), "Linf")
+    return dataset, threat_model
+
+
 def robustbench_model(*, model_name: str, num_classes: int, in_channels: int, image_size: int,
-                      dataset: Literal["cifar10", "cifar100", "imagenet"] = "cifar10",
-                      threat_model: Literal["Linf", "L2", "corruptions"] = "Linf",
+                      dataset: Optional[Literal["cifar10", "cifar100", "imagenet"]] = None,
+                      threat_model: Optional[Literal["Linf", "L2", "corruptions"]] = None,
                       model_dir: Optional[str] = None, download: bool = True) -> Any:
     """A RobustBench zoo model (``robustbench:<Name>``), weights from ``model_dir``; takes [0,1] images.
 
+    ``dataset`` defaults by the data's class count, ``threat_model`` to the first zoo section listing
+    the name (so ``robustx eval --model robustbench:<Name> --dataset cifar100`` needs nothing else).
     Zoo models normalize inside (RobustBench's contract), so robustx adds no normalization of its
     own. Data of another shape (1-channel 8x8 digits, 28x28 MNIST) is adapted on the way in: channels
     repeated, images resized to the zoo's size (for smoke tests; the numbers mean little).
     """
     from .adapter import ZooInput
 
+    dataset, threat_model = default_zoo(model_name, num_classes, dataset, threat_model)
     channels, size, classes = INPUT[dataset]
     if num_classes != classes:
         raise RobustxError(f"robustbench:{model_name} ({dataset}) has {classes} classes; the data has {num_classes}")

@@ -48,6 +48,14 @@ def read_attack_option(text: str) -> dict:
     return spec
 
 
+def _certify_option(text: str) -> dict:
+    """'ibp eps=0.1' or '{name: ibp, eps: [0.1, 0.3]}', read like --attack (errors name --certify)."""
+    try:
+        return read_attack_option(text)
+    except RecipeError as exc:
+        raise RecipeError(str(exc).replace("--attack", "--certify", 1)) from None
+
+
 def _any_model(model: str, weights: str | None, dataset: str | None, data_root: str | None, normalize: bool,
                specs: list[dict], limit: int | None, device: str, quiet: bool, audit: str | None,
                certify: list[dict] | None = None) -> dict:
@@ -82,7 +90,8 @@ def _any_model(model: str, weights: str | None, dataset: str | None, data_root: 
               help="With RUN_DIR: each = every attack on every example; cascade = per threat model, only the "
                    "examples still correct (same worst case, less work). Default: the run's evaluate.mode.")
 @click.option("--model", "model", default=None, help="Evaluate any model: a registered architecture name.")
-@click.option("--weights", default=None, type=click.Path(), help="With --model: its .safetensors weights.")
+@click.option("--weights", default=None, type=click.Path(), help="With --model: its .safetensors weights, or hf://ORG/REPO/FILE.safetensors "
+                   "(a robustbench:<Name> model brings its own).")
 @click.option("--dataset", default=None, help="With --model: a registered dataset (its test split is used).")
 @click.option("--data-root", default=None, help="With --model: where the dataset's files are.")
 @click.option("--normalize/--no-normalize", default=True, show_default=True,
@@ -113,7 +122,7 @@ def eval_run(run_dir: str | None, attacks: tuple[str, ...], limit: int | None, d
     specs = [parse_attack_option(a, f"--attack[{i}]") for i, a in enumerate(attacks)]
     from ..certification import validate_certifiers
 
-    certifiers = validate_certifiers([read_attack_option(c) for c in certify], "--certify", None) if certify else None
+    certifiers = validate_certifiers([_certify_option(c) for c in certify], "--certify", None) if certify else None
     if model is not None:
         if run_dir:
             raise RecipeError("give either RUN_DIR or --model/--weights/--dataset, not both")

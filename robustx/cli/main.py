@@ -91,7 +91,7 @@ def cli(debug: bool) -> None:
     \b
     Start here:
       robustx recipe list                      recipes you can run
-      robustx recipe run quickstart            PGD adversarial training on digits (~1 min, CPU)
+      robustx recipe run quickstart            PGD adversarial training on digits (~2 min, CPU)
       robustx recipe run mnist_pgd_at train.epochs=1 data.limit=500
                                                any key=value overrides a recipe field
       robustx list attacks 'pgd*'              registered attacks (also defenses,

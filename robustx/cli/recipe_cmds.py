@@ -151,6 +151,9 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
       robustx recipe run report_t2_mat_rand --launcher slurm --partition gpu --gpus-per-node 1 --time 600
       robustx recipe run cifar10_pgd_at --nproc 2   (= torchrun --nproc_per_node 2 -m robustx recipe run ...)
     """
+    if launcher is not None and loggers:
+        raise RobustxError(f"--logger {loggers[0]} with --launcher: name the trackers in the recipe's loggers "
+                           "(or as an override, loggers=[tensorboard]) so every row job gets them")
     if launcher is not None:  # a study's rows as submitit jobs (robustx.cluster)
         from .study_cmds import launch_from_cli
 

@@ -80,6 +80,10 @@ def launch_study(name_or_path: str | None, overrides: list[str] | tuple[str, ...
         try:
             executor = submitit.AutoExecutor(folder=str(study_dir / JOBS_DIR), cluster=options.launcher)
         except Exception as exc:  # noqa: BLE001 - e.g. no sbatch on this machine
+            if resume is None:  # nothing ran: leave no empty study directory behind
+                import shutil
+
+                shutil.rmtree(study_dir, ignore_errors=True)
             raise RecipeError(f"--launcher {options.launcher}: {exc}") from None
         executor.update_parameters(**options.submitit_parameters(f"robustx-{study.name}"))
         for name in todo:

@@ -73,7 +73,8 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], create
         from ..certification import certify_results
 
         results = certify_results(results, model, first_n(data, ev["limit"]), ev["certify"], host,
-                                  batch_size=config.batch_size, progress=progress, eval_dir=run_dir / "eval")
+                                  batch_size=config.batch_size, progress=progress, eval_dir=run_dir / "eval",
+                                  reuse=False)  # the run's own evaluation: computed, like its attacks
     if ev.get("audit"):  # robustx.audit on the evaluated examples, with the evaluation's own EOT settings
         from ..audit.runner import audit_fields
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..engine.checkpoint import write_text_atomic
-from ..errors import RecipeError
+from ..errors import RecipeError, RobustxError
 from ..plugins import PluginHost
 from ..recipe import Recipe, parse_yaml, read_text, validate
 from .directory import mark
@@ -38,10 +38,33 @@ def continue_run(run_dir: Path, options: RunOptions, host: PluginHost) -> dict[s
         from ..files import read_json
 
         results = read_json(finished, hint=f"re-evaluate the run with `robustx eval {run_dir} --fresh`")
+        more = _epochs_to_add(run_dir, results)
+        if more:  # recipe.yaml was edited to train longer: the model changes, so its evaluation is redone
+            if options.echo:
+                options.echo(f"{run_dir} finished; its recipe.yaml asks for {more} more epoch(s): training goes on and "
+                             "the evaluation is redone for the new weights (the old results.json is replaced)")
+            return _resume(run_dir, options, host)
         if options.echo:
             options.echo(f"{run_dir} already finished (results.json is written): nothing to resume; "
                          f"`robustx eval {run_dir} --attack ...` adds attacks, `robustx audit {run_dir}` audits it")
         return {**results, "run_dir": str(run_dir), "already_finished": True}
+    return _resume(run_dir, options, host)
+
+
+def _epochs_to_add(run_dir: Path, results: dict[str, Any]) -> int:
+    """Epochs a finished run's recipe.yaml asks for beyond those it trained (0 when it stopped early)."""
+    if results.get("stopped"):
+        return 0
+    try:
+        wanted = int((parse_yaml(read_text(run_dir / "recipe.yaml"), "recipe.yaml").get("train") or {}).get("epochs", 0))
+        metrics = run_dir / "metrics.jsonl"
+        trained = sum(1 for line in read_text(metrics).splitlines() if line.strip()) if metrics.is_file() else 0
+    except (RobustxError, ValueError, TypeError, AttributeError):
+        return 0  # an unreadable recipe is reported by the path that needs it
+    return max(0, wanted - trained)
+
+
+def _resume(run_dir: Path, options: RunOptions, host: PluginHost) -> dict[str, Any]:
     from ..files import check_writable
 
     check_writable(run_dir, f"--resume {run_dir}")  # checkpoints go there: refuse before training
