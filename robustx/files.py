@@ -74,15 +74,36 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         handle.flush()
 
 
+@contextlib.contextmanager
+def file_lock(path: Path) -> Iterator[None]:
+    """Exclusive lock on ``path`` (created if missing) for a read-merge-write (POSIX flock; a no-op elsewhere)."""
+    with open(path, "a") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def read_text_file(path: Path, *, kind: str, hint: str) -> str:
+    """The text of ``path``; a binary or unreadable file is one line naming it, what it should be, and ``hint``."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise RunFileError(f"{path} is not a text file (binary content, not {kind}); {hint}") from None
+    except OSError as exc:
+        raise RunFileError(f"cannot read {path}: {reason(exc)}; {hint}") from None
+
+
 def read_json(path: str | Path, *, hint: str) -> Any:
     """The JSON in ``path``; a truncated, binary or unreadable file is one line naming it, then ``hint``."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise RunFileError(f"{path} is not a text file (binary content, not JSON); {hint}") from None
-    except OSError as exc:
-        raise RunFileError(f"cannot read {path}: {reason(exc)}; {hint}") from None
+    text = read_text_file(path, kind="JSON", hint=hint)
     try:
         return json.loads(text)
     except ValueError as exc:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from .files import file_lock
 from .worstcase import AttackOutcome, Outcomes
 
 TENSORS = "outcomes.safetensors"
@@ -67,21 +67,10 @@ def load(directory: Path) -> Outcomes | None:
         return None
 
 
-@contextlib.contextmanager
-def locked(directory: Path) -> Iterator[None]:
+def locked(directory: Path) -> contextlib.AbstractContextManager[None]:
     """Exclusive lock around a read-merge-write of the outcomes (POSIX; a no-op elsewhere)."""
     directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".outcomes.lock", "a") as handle:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(directory / ".outcomes.lock")
 
 
 def outcome_key(outcome: AttackOutcome) -> str:

@@ -88,7 +88,6 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     certificates join eval/certificates.* and each threat model gets ``certified_accuracy``.
     """
     from . import distributed
-    from . import outcomes as store
     from .data import ImageSet
     from .engine.checkpoint import write_text_atomic
     from .engine.evaluate import results_from

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from .errors import RecipeError, RunFileError
+from .files import read_text_file
 
 MAX_NODES = 100_000
 MAX_DEPTH = 100
@@ -105,12 +106,7 @@ def load(text: str, source: str) -> Any:
 
 def load_file(path: Path, *, hint: str) -> Any:
     """The YAML of a file robustx wrote (a run's recipe.yaml); errors name the file and ``hint``."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise RunFileError(f"{path} is not a text file (binary content, not YAML); {hint}") from None
-    except OSError as exc:
-        raise RunFileError(f"cannot read {path}: {exc.strerror or exc}; {hint}") from None
+    text = read_text_file(path, kind="YAML", hint=hint)
     try:
         return load(text, str(path))
     except yaml.YAMLError as exc:

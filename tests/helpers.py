@@ -9,6 +9,8 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+from robustx.hookspecs import hookimpl
+
 ROOT = Path(__file__).resolve().parents[1]
 ROBUSTX = [sys.executable, "-m", "robustx"]
 
@@ -59,3 +61,15 @@ def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = No
     full_env = {**os.environ, "ROBUSTX_NO_PROGRESS": "1", **(env or {})}
     return subprocess.run([*ROBUSTX, *args], capture_output=True, text=True, env=full_env, cwd=cwd,
                           timeout=timeout)
+
+
+class StopAfterEpoch:
+    """A run-event plugin that interrupts the run like Ctrl-C right after epoch ``epoch``'s checkpoint."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    @hookimpl
+    def robustx_run_event(self, event, payload):  # noqa: ANN001, ANN201
+        if event == "epoch_end" and payload["metrics"]["epoch"] == self.epoch:
+            raise KeyboardInterrupt

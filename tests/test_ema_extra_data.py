@@ -23,6 +23,8 @@ from robustx.engine.ema import WeightAverage
 from robustx.engine.mixed import MixedImageSet
 from robustx.errors import DataError, ParamError
 
+from helpers import StopAfterEpoch
+
 TINY: dict[str, Any] = {
     "name": "tiny_ema", "description": "tiny run for EMA / extra data", "seed": 0,
     "data": {"name": "digits", "batch_size": 64, "val_split": 0.1, "limit": 256, "test_limit": 128},
@@ -92,25 +94,13 @@ def test_an_ema_run_validates_saves_and_evaluates_the_averaged_weights(tmp_path)
     assert accuracy == pytest.approx(res["clean_accuracy"], abs=1e-6)
 
 
-class _StopAfterEpoch:
-    """A run-event plugin that interrupts the run like Ctrl-C right after an epoch's checkpoint."""
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    @robustx.hookimpl
-    def robustx_run_event(self, event, payload):
-        if event == "epoch_end" and payload["metrics"]["epoch"] == self.epoch:
-            raise KeyboardInterrupt
-
-
 def test_resume_with_ema_is_bitwise_exact(tmp_path):
     from robustx.plugins import get_host
 
     path = write(tmp_path, train={"epochs": 3})
     straight = robustx.run_recipe(str(path), out=str(tmp_path / "a"), device="cpu")
     host = get_host()
-    name = host.register_plugin(_StopAfterEpoch(2), "stop-after-2")
+    name = host.register_plugin(StopAfterEpoch(2), "stop-after-2")
     try:
         with pytest.raises(KeyboardInterrupt):
             robustx.run_recipe(str(path), out=str(tmp_path / "b"), device="cpu")

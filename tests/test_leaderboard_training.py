@@ -6,7 +6,6 @@ weight perturbation on the same model and batch) and for exact restoration of th
 
 from __future__ import annotations
 
-import copy
 import math
 
 import pytest

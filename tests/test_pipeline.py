@@ -12,6 +12,8 @@ import robustx
 from robustx.engine import checkpoint
 from robustx.errors import CheckpointError
 
+from helpers import StopAfterEpoch
+
 QUICK = ["train.epochs=2", "data.batch_size=128", "train.val_limit=64", "evaluate.limit=96",
          "evaluate.attacks=[clean, {name: fgsm, eps: 0.1}, {name: pgd, eps: 0.1, alpha: 0.05, steps: 3}]",
          "train.defense.attack.steps=2", "train.val_attack.steps=2"]
@@ -76,25 +78,13 @@ def test_eval_command_reevaluates(finished_run):
     assert res["attacks"][1]["robust_accuracy"] <= res["clean_accuracy"]
 
 
-class _KillAfterEpoch:
-    """A run-event plugin that interrupts the run like Ctrl-C right after an epoch's checkpoint."""
-
-    def __init__(self, epoch: int) -> None:
-        self.epoch = epoch
-
-    @robustx.hookimpl
-    def robustx_run_event(self, event, payload):
-        if event == "epoch_end" and payload["metrics"]["epoch"] == self.epoch:
-            raise KeyboardInterrupt
-
-
 def test_resume_continues_exactly(tmp_path):
     """Killed after epoch 2 of 3, then resumed: bit-identical to 3 epochs straight (model, optimizer, schedule, RNG)."""
     from robustx.plugins import get_host
 
     straight = robustx.run_recipe("quickstart", QUICK + ["train.epochs=3"], out=str(tmp_path / "a"))
     host = get_host()
-    name = host.register_plugin(_KillAfterEpoch(2), "kill-after-2")
+    name = host.register_plugin(StopAfterEpoch(2), "kill-after-2")
     try:
         with pytest.raises(KeyboardInterrupt):
             robustx.run_recipe("quickstart", QUICK + ["train.epochs=3"], out=str(tmp_path / "b"))

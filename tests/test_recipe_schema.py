@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import importlib
 import sys
-from pathlib import Path
 from typing import Annotated, Any, Optional
 
 import pytest

@@ -5,7 +5,6 @@ The page only draws: thumbnails, slider states, surfaces and bars all come from 
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from typing import Any

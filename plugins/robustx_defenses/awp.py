@@ -21,7 +21,9 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from robustx.errors import ParamError, did_you_mean
+from robustx.errors import ParamError
+
+from .schedule import check_mapping
 
 if TYPE_CHECKING:
     import torch
@@ -95,11 +97,7 @@ def parse_awp(spec: Any, where: str = "awp") -> WeightPerturbation:
         return WeightPerturbation()
     if isinstance(spec, (int, float)) and not isinstance(spec, bool):
         spec = {"gamma": spec}
-    if not isinstance(spec, dict):
-        raise ParamError(f"{where}: expected a mapping like {{gamma: 0.005, warmup_epochs: 0}}, got {spec!r}")
-    for key in spec:
-        if key not in KEYS:
-            raise ParamError(f"{where}: unknown key '{key}'{did_you_mean(str(key), KEYS)}; expected one of {', '.join(KEYS)}")
+    check_mapping(spec, KEYS, where, "{gamma: 0.005, warmup_epochs: 0}")
     if "gamma" not in spec:
         raise ParamError(f"{where}.gamma: missing (the perturbation's size relative to each layer's weights, e.g. 0.005)")
     gamma = _number(spec["gamma"], f"{where}.gamma")

@@ -44,17 +44,22 @@ class EpsSchedule:
         return 1.0 if length <= 0 else min(1.0, (step + 1) / length)
 
 
+def check_mapping(spec: Any, keys: tuple[str, ...], where: str, example: str) -> None:
+    """A recipe option written as a mapping: refuse another type or an unknown key, in one line with a did-you-mean."""
+    if not isinstance(spec, dict):
+        raise ParamError(f"{where}: expected a mapping like {example}, got {short(spec)}")
+    for key in spec:
+        if key not in keys:
+            raise ParamError(f"{where}: unknown key '{key}'{did_you_mean(str(key), keys)}; expected one of {', '.join(keys)}")
+
+
 def parse_eps_schedule(spec: Any, where: str = "eps_schedule") -> EpsSchedule:
     """A recipe's ``eps_schedule`` (None, a name, or a mapping) as an :class:`EpsSchedule`; one-line errors."""
     if spec is None:
         return EpsSchedule()
     if isinstance(spec, str):
         spec = {"name": spec}
-    if not isinstance(spec, dict):
-        raise ParamError(f"{where}: expected a mapping like {{name: linear, warmup_epochs: 1}}, got {short(spec)}")
-    for key in spec:
-        if key not in KEYS:
-            raise ParamError(f"{where}: unknown key '{key}'{did_you_mean(str(key), KEYS)}; expected one of {', '.join(KEYS)}")
+    check_mapping(spec, KEYS, where, "{name: linear, warmup_epochs: 1}")
     name = str(spec.get("name", "linear"))
     if name not in NAMES:
         raise ParamError(f"{where}.name: unknown schedule '{name}'{did_you_mean(name, NAMES)}; expected constant or linear")

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import RecipeError
+from ..files import file_lock
 from ..plugins import PluginHost, get_host
 
 LOCK = ".study.lock"
@@ -71,20 +71,9 @@ def run_row(study_dir: Path, name: str, *, device: str = "auto", overrides: list
     return results
 
 
-@contextlib.contextmanager
-def study_lock(study_dir: Path) -> Iterator[None]:
+def study_lock(study_dir: Path) -> contextlib.AbstractContextManager[None]:
     """Rows finishing at the same moment write the study's files one after the other (POSIX flock)."""
-    with open(study_dir / LOCK, "a") as handle:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - Windows
-            yield
-            return
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(study_dir / LOCK)
 
 
 def finished_results(study: Any, study_dir: Path) -> dict[str, dict[str, Any]]:
