@@ -132,6 +132,7 @@ def test_mlflow_file_store_holds_params_metrics_audit_and_artifacts(logged_run):
     top = {a.path for a in client.list_artifacts(run_id, "run")}
     assert {"run/results.json", "run/metrics.jsonl", "run/model.safetensors", "run/model.json",
             "run/recipe.yaml", "run/checkpoints"} <= top
+    (run_dir.parent / "dl").mkdir()  # MLflow 2.x wants the destination to exist
     local = Path(client.download_artifacts(run_id, "run/results.json", str(run_dir.parent / "dl")))
     assert json.loads(local.read_text(encoding="utf-8")) == results
 
