@@ -106,7 +106,8 @@ def stage_lines(results: dict[str, Any]) -> list[str]:
     rows = [r for r in results.get("attacks", []) if r.get("stages")]
     if not rows:
         return []
-    lines = ["", "## Sub-attacks (robust accuracy after each, over all examples)", ""]
+    title = "## Sub-attacks (robust accuracy after each, over the examples the attack was given: all in 'each' mode)"
+    lines = ["", title, ""]
     for row in rows:
         budget = {"published": "published budget", "reduced": "REDUCED budget"}.get(row.get("budget"), "")
         chain = " -> ".join(f"{s['attack']} {100 * s['robust_accuracy']:.2f}%" for s in row["stages"])
