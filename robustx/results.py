@@ -111,7 +111,11 @@ def stage_lines(results: dict[str, Any]) -> list[str]:
     for row in rows:
         budget = {"published": "published budget", "reduced": "REDUCED budget"}.get(row.get("budget"), "")
         chain = " -> ".join(f"{s['attack']} {100 * s['robust_accuracy']:.2f}%" for s in row["stages"])
-        lines.append(f"- {row.get('label') or row['name']} ({row_threat(row)}{', ' + budget if budget else ''}): {chain}")
+        counted, given = row.get("stage_examples"), row.get("attacked", row.get("n"))
+        part = f" (over {counted} of its {given} examples: a resumed evaluation continued it)" if (
+            counted is not None and counted != given) else ""
+        lines.append(f"- {row.get('label') or row['name']} ({row_threat(row)}{', ' + budget if budget else ''}): "
+                     f"{chain}{part}")
     return lines
 
 

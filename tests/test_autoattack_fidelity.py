@@ -144,6 +144,7 @@ def test_results_rows_record_the_budget_and_each_sub_attack(tiny_model, digits_t
         "clean", {"name": "autoattack_fast", "eps": 0.15, "steps": 5, "n_queries": 50}])
     row = next(r for r in results["attacks"] if r["name"] == "autoattack_fast")
     assert row["budget"] == "reduced" and row["iterations"] == {"apgd": 5, "fab": 5, "square_queries": 50}
+    assert row["stage_examples"] == row["n"] == 24
     names = [s["attack"] for s in row["stages"]]
     assert names == ["clean", "apgd-ce", "apgd-t", "fab-t", "square"]
     accuracies = [s["robust_accuracy"] for s in row["stages"]]

@@ -88,7 +88,7 @@ class ReferenceAutoAttack:
             robust -= self._counter.fooled.get(attack, 0)
             stages.append({"attack": attack, "robust_accuracy": robust / seen})
         details: dict[str, Any] = {"version": self.version, "budget": "published", "implementation": "reference",
-                                   "stages": stages}
+                                   "stage_examples": self._seen, "stages": stages}
         if self._counter.flags:
             details["reference_flags"] = self._counter.flags
         return details

@@ -98,6 +98,7 @@ class AutoAttackCascade(Attack):
         return {
             "version": self.version,
             "budget": "published" if self.budget.published else "reduced",
+            "stage_examples": self._seen,  # fewer than the row's n when a resumed evaluation continued the attack
             "iterations": {"apgd": self.budget.apgd_steps, "fab": self.budget.fab_steps,
                            "square_queries": self.budget.square_queries},
             "stages": [{"attack": "clean", "robust_accuracy": self._clean_correct / seen}]
