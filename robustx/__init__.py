@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .data import DatasetBundle, DatasetInfo, ImageSet
-from .defense import Defense, TrainContext
-from .errors import RobustxError
-from .hookspecs import hookimpl, hookspec
-from .params import Range
+from robustx.data import DatasetBundle, DatasetInfo, ImageSet
+from robustx.defense import Defense, TrainContext
+from robustx.errors import RobustxError
+from robustx.hookspecs import hookimpl, hookspec
+from robustx.params import Range
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,7 +34,7 @@ def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] 
     Options: ``out`` (runs folder), ``device`` (auto|cpu|cuda), ``resume`` (a run directory robustx
     created; ``name_or_path`` may then be None), ``progress``, ``echo`` (callable for status lines).
     """
-    from .runner.entry import run_recipe as _run
+    from robustx.runner.entry import run_recipe as _run
 
     return _run(name_or_path, overrides, **options)
 
@@ -45,16 +45,16 @@ def create_model(name: str, **kwargs: Any) -> "nn.Module":
     Architecture parameters and ``transforms`` are checked the way a recipe's ``model:`` is
     (robustx.components.check_spec).
     """
-    from .components import check_model_kwargs
-    from .modeling import create_model as _create
+    from robustx.components import check_model_kwargs
+    from robustx.modeling import create_model as _create
 
     return _create(name, **check_model_kwargs(name, kwargs))
 
 
 def create_attack(name: str, model: "nn.Module", **params: Any) -> Any:
     """``create_attack("pgd", model, eps=8/255)`` -> ``attack(x, y) -> x_adv``; params are validated."""
-    from .components import check_attack_params
-    from .plugins import get_host
+    from robustx.components import check_attack_params
+    from robustx.plugins import get_host
 
     checked = check_attack_params(name, params, f"attack {name}")  # the recipe's rules, budgets included
     return get_host().registry("attack").create(name, model, **checked)
@@ -66,34 +66,34 @@ def evaluate(model: "nn.Module", data: Any, attacks: Any = ("clean",), **options
     ``evaluate(model, "mnist", attacks=["clean", {"name": "pgd", "eps": 0.3}], audit="quick")``.
     Options: ``audit``, ``device``, ``limit``, ``data_root``, ``batch_size``, ``eot_samples``, ``n_predictions``.
     """
-    from .anymodel import evaluate as _evaluate
+    from robustx.anymodel import evaluate as _evaluate
 
     return _evaluate(model, data, attacks, **options)
 
 
 def load_model(run_dir: "str | Path", device: str = "cpu") -> "nn.Module":
     """The trained model of a run directory (rebuilt from model.json + model.safetensors)."""
-    from .modeling import load_model as _load
+    from robustx.modeling import load_model as _load
 
     return _load(run_dir, device=device)
 
 
 def load_run(run_dir: "str | Path") -> Any:
     """A finished run: recipe, metrics, results, model(), dataset(), tracked()."""
-    from .rundir import load_run as _load
+    from robustx.rundir import load_run as _load
 
     return _load(run_dir)
 
 
 def register_plugin(plugin: Any, name: str | None = None) -> str:
     """Register a plugin object or module in this process (scripting); returns its name."""
-    from .plugins import get_host
+    from robustx.plugins import get_host
 
     return get_host().register_plugin(plugin, name)
 
 
 def list_components(kind: str) -> list[str]:
     """Registered names of one kind: attack, defense, transform, architecture, dataset, recipe, analysis."""
-    from .plugins import get_host
+    from robustx.plugins import get_host
 
     return get_host().registry(kind).names()

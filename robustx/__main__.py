@@ -1,5 +1,5 @@
 """``python -m robustx`` = the ``robustx`` command."""
 
-from .cli import main
+from robustx.cli import main
 
 main()

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError, RobustxError
+from robustx.errors import DataError, RobustxError
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from .data import DatasetInfo
-    from .plugins import PluginHost
+    from robustx.data import DatasetInfo
+    from robustx.plugins import PluginHost
 
 #: accuracy gain (absolute) that convicts a model of expecting differently normalized inputs: a model
 #: that gets its inputs right only loses accuracy when they are shifted and rescaled, never gains 5 points
@@ -35,8 +35,8 @@ def load_data(data: Any, *, data_root: str | None = None, limit: int | None = No
     """``data`` is a registered dataset name (its test split) or an ``(x, y)`` pair of tensors."""
     import torch
 
-    from .data import open_dataset
-    from .plugins import get_host
+    from robustx.data import open_dataset
+    from robustx.plugins import get_host
 
     info = None
     if isinstance(data, str):
@@ -94,7 +94,7 @@ def check_model(model: "nn.Module", x: "torch.Tensor", y: "torch.Tensor", info: 
         raise ModelInputError(f"model output: expected logits of shape ({len(x)}, num_classes), got {shape}")
     if int(y.max()) >= out.shape[1]:
         raise ModelInputError(f"model output: {out.shape[1]} classes, but the labels go up to {int(y.max())}")
-    from .nn import Normalize
+    from robustx.nn import Normalize
 
     if sum(isinstance(m, Normalize) for m in model.modules()) > 1:
         raise ModelInputError("model normalizes twice (two robustx.nn.Normalize layers); keep one "
@@ -117,14 +117,14 @@ def check_model(model: "nn.Module", x: "torch.Tensor", y: "torch.Tensor", info: 
 
 
 def _specs(attacks: Sequence[Any], host: "PluginHost") -> list[dict[str, Any]]:
-    from .components import check_spec
+    from robustx.components import check_spec
 
     return [check_spec("attack", a, f"attacks[{i}]", host) for i, a in enumerate(attacks)]
 
 
 def run_audit(level: str, model: "nn.Module", data: Any, results: dict[str, Any], **options: Any) -> Any:
     """The audit's own entry point, ``robustx.audit.run_audit`` (its checks, levels and advice)."""
-    from .audit import run_audit as _audit
+    from robustx.audit import run_audit as _audit
 
     return _audit(model, data, results, level=level, **options)
 
@@ -139,20 +139,20 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     ``dataset_info``: the facts of the dataset (x, y) come from, for the normalization check.
     ``certify``: certifier specs (``[{"name": "ibp", "eps": 0.1}]``): ``certified_accuracy`` per threat model.
     """
-    from .data import ImageSet
-    from .engine.batches import DeviceImageSet
-    from .engine.evaluate import EvalConfig, evaluate_outcomes, results_from
-    from .runner.device import resolve_device
-    from .plugins import get_host
-    from .threat import threat_resolver
+    from robustx.data import ImageSet
+    from robustx.engine.batches import DeviceImageSet
+    from robustx.engine.evaluate import EvalConfig, evaluate_outcomes, results_from
+    from robustx.runner.device import resolve_device
+    from robustx.plugins import get_host
+    from robustx.threat import threat_resolver
 
     host = host or get_host()
     if audit:
-        from .audit import audit_level
+        from robustx.audit import audit_level
 
         audit_level(audit, "audit")  # a typo fails before any work
     specs = _specs(attacks, host)
-    from .certification import validate_certifiers
+    from robustx.certification import validate_certifiers
 
     certifiers = validate_certifiers(list(certify), "certify", host)
     x, y, info = load_data(data, data_root=data_root, limit=limit, host=host)
@@ -164,7 +164,7 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     config = EvalConfig(batch_size=batch_size, eot_samples=eot_samples, n_predictions=n_predictions,
                         progress=progress)
 
-    from .components import attack_builder
+    from robustx.components import attack_builder
 
     create_attack = attack_builder(host)
     outcomes = evaluate_outcomes(model, images, specs, create_attack, config, threat_of=threat_resolver(host))
@@ -172,7 +172,7 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     if info is not None:
         results["dataset"] = info.name
     if certifiers:
-        from .certification import certify_results
+        from robustx.certification import certify_results
 
         results = certify_results(results, model, images, certifiers, host, batch_size=batch_size,
                                   progress=progress, outcomes=outcomes)
@@ -191,9 +191,9 @@ def load_any_model(name: str, weights: "str | None", info: "DatasetInfo", *, nor
     """
     from pathlib import Path
 
-    from .engine.checkpoint import load_weights
-    from .errors import CheckpointError
-    from .modeling import create_model
+    from robustx.engine.checkpoint import load_weights
+    from robustx.errors import CheckpointError
+    from robustx.modeling import create_model
 
     model = create_model(name, num_classes=info.num_classes, in_channels=info.in_channels,
                          image_size=info.image_size, mean=info.mean if normalize else None,

@@ -10,7 +10,7 @@ from typing import Any
 
 
 def _eps(value: float) -> str:
-    from .results import fmt_eps
+    from robustx.results import fmt_eps
 
     return fmt_eps(value)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-    from .certification import CertOutcome
+    from robustx.certification import CertOutcome
 
 TENSORS = "certificates.safetensors"
 INDEX = "certificates.json"
@@ -27,7 +27,7 @@ def spec_key(spec: dict[str, Any]) -> str:
 
 
 def save(directory: Path, labels: "torch.Tensor", found: list["CertOutcome"]) -> None:
-    from .engine.checkpoint import write_atomic, write_text_atomic
+    from robustx.engine.checkpoint import write_atomic, write_text_atomic
 
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {"labels": labels.cpu().clone()}
@@ -45,7 +45,7 @@ def load(directory: Path) -> tuple["torch.Tensor", list["CertOutcome"]] | None:
     """(labels, certificates) saved in ``directory``, or None when absent or the two files disagree."""
     from safetensors.torch import load_file
 
-    from .certification import CertOutcome
+    from robustx.certification import CertOutcome
 
     if not (directory / TENSORS).is_file() or not (directory / INDEX).is_file():
         return None
@@ -63,7 +63,7 @@ def merge_and_save(directory: Path, labels: "torch.Tensor", new: list["CertOutco
     """Saved certificates on the same examples plus ``new`` (a re-run certifier replaces its old entry)."""
     import torch
 
-    from .outcomes import locked
+    from robustx.outcomes import locked
 
     with locked(directory):
         saved = load(directory)

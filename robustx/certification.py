@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import ParamError
+from robustx.errors import ParamError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from .plugins import PluginHost
-    from .worstcase import Outcomes
+    from robustx.plugins import PluginHost
+    from robustx.worstcase import Outcomes
 
 #: slack when comparing a certified radius with a budget (both float32 / float64 views of one number)
 RADIUS_TOLERANCE = 1e-9
@@ -51,7 +51,7 @@ class CertOutcome:
 
 def validate_certifier(spec: Any, where: str, host: "PluginHost") -> dict[str, Any]:
     """A certifier component validated against its factory's parameters (like attacks, one line errors)."""
-    from .recipe import _component, _with_defaults
+    from robustx.recipe import _component, _with_defaults
 
     spec = _component(spec, where)
     label = spec.pop("label", None)
@@ -67,7 +67,7 @@ def validate_certifiers(specs: Any, where: str, host: "PluginHost | None") -> li
     if specs is None:
         return []
     if host is None:
-        from .plugins import get_host
+        from robustx.plugins import get_host
 
         host = get_host()
     if not isinstance(specs, (list, tuple)):
@@ -84,7 +84,7 @@ def run_certifiers(model: "nn.Module", data: Any, specs: list[dict[str, Any]], h
     """Run every certifier spec on ``data`` (a DeviceImageSet) in order; the model is put in eval mode."""
     import torch
 
-    from .progress import progress_bar
+    from robustx.progress import progress_bar
 
     model.eval()
     found = []
@@ -102,7 +102,7 @@ def run_certifiers(model: "nn.Module", data: Any, specs: list[dict[str, Any]], h
         bar.close()
         tensors = {k: torch.cat(v) for k, v in parts.items()}
         if "radius" not in tensors:
-            from .errors import PluginError
+            from robustx.errors import PluginError
 
             raise PluginError(f"certifier '{spec['name']}' returned no 'radius' (see docs/plugin-hooks.md)")
         found.append(CertOutcome(_row(spec, certifier, tensors, time.perf_counter() - start), dict(spec), tensors))
@@ -160,7 +160,7 @@ def attach(results: dict[str, Any], found: list[CertOutcome], outcomes: "Outcome
                                  and not c.row["smoothed"]]
         group["bracket_width"] = group["robust_accuracy"] - group["certified_accuracy"]
         if outcomes is not None and len(outcomes.labels) == len(radius):
-            from .worstcase import group_correct
+            from robustx.worstcase import group_correct
 
             worst, _ = group_correct(outcomes, group["norm"], group["eps"])
             group["certified_but_broken"] = int((certified & (worst < 0.5)).sum())
@@ -175,8 +175,8 @@ def certify_results(results: dict[str, Any], model: "nn.Module", data: Any, spec
     every certificate there (rank 0), and attach them to ``results`` (checked against the attack outcomes)."""
     import torch
 
-    from . import certificates as store
-    from .distributed import is_main
+    from robustx import certificates as store
+    from robustx.distributed import is_main
 
     if not specs:
         return results
@@ -193,7 +193,7 @@ def certify_results(results: dict[str, Any], model: "nn.Module", data: Any, spec
         found.append(c if key in fresh else CertOutcome({**c.row, "reused": True}, c.spec, c.tensors))
     if eval_dir is not None:
         if outcomes is None:
-            from .outcomes import load
+            from robustx.outcomes import load
 
             outcomes = load(eval_dir)
         if is_main() and ran:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .engine.specs import NON_PARAMS, attack_params
-from .errors import ParamError
-from .plugins import PluginHost, get_host
-from .recipe import (ARCH_PROVIDED, DATA_PROVIDED, SCHEDULE_PROVIDED, _check_component, _component,
+from robustx.engine.specs import NON_PARAMS, attack_params
+from robustx.errors import ParamError
+from robustx.plugins import PluginHost, get_host
+from robustx.recipe import (ARCH_PROVIDED, DATA_PROVIDED, SCHEDULE_PROVIDED, _check_component, _component,
                      validate_attack)
 
 #: leading positional arguments of each kind's factory (``attack(model, ...)``): not user parameters

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import DataError
+from robustx.errors import DataError
 
 if TYPE_CHECKING:
     import torch
 
-    from .plugins import PluginHost
+    from robustx.plugins import PluginHost
 
 #: where datasets live when neither data.root nor $ROBUSTX_DATA says otherwise
 DEFAULT_DATA_ROOT = "~/.cache/robustx/data"
@@ -62,7 +62,7 @@ def check_data_available(spec: dict[str, Any], host: PluginHost) -> None:
     """
     if downloads_allowed(spec["download"]):
         return
-    from .recipe import DATA_KEYS, factory_params
+    from robustx.recipe import DATA_KEYS, factory_params
 
     factory = host.registry("dataset").resolve(spec["name"]).entry.factory
     root = resolve_data_root(spec["root"])

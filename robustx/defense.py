@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from .data import DatasetInfo
+    from robustx.data import DatasetInfo
 
 Attack = Callable[["torch.Tensor", "torch.Tensor"], "torch.Tensor"]
 

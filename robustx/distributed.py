@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from .errors import RobustxError
+from robustx.errors import RobustxError
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from .worstcase import Outcomes
+    from robustx.worstcase import Outcomes
 
 T = TypeVar("T")
 EXIT_TIMEOUT_S = 60  # how long a finished rank waits at exit for the others (a failed peer stops the wait)
@@ -236,7 +236,7 @@ def gather_outcomes(outcomes: "Outcomes") -> "Outcomes":
         return outcomes
     from dataclasses import replace
 
-    from .worstcase import AttackOutcome
+    from robustx.worstcase import AttackOutcome
 
     attacks = []
     for a in outcomes.attacks:
@@ -273,7 +273,7 @@ def evaluate_outcomes(model: "nn.Module", data: Any, attacks: list[dict[str, Any
     Each rank attacks its contiguous rows (and reuses its rows of ``reuse``); the per-example
     outcomes are gathered in example order before any number is computed from them.
     """
-    from .engine import evaluate as engine
+    from robustx.engine import evaluate as engine
 
     if not active():
         return engine.evaluate_outcomes(model, data, attacks, create_attack, config, threat_of=threat_of,
@@ -293,7 +293,7 @@ def evaluate_outcomes(model: "nn.Module", data: Any, attacks: list[dict[str, Any
 def evaluate_attacks(model: "nn.Module", data: Any, attacks: list[dict[str, Any]], create_attack: Any, config: Any,
                      *, threat_of: Any = None, outcomes_dir: Any = None) -> dict[str, Any]:
     """``engine.evaluate.evaluate_attacks`` split across ranks; only rank 0 saves the outcomes."""
-    from .engine import evaluate as engine
+    from robustx.engine import evaluate as engine
 
     if not active():
         return engine.evaluate_attacks(model, data, attacks, create_attack, config, threat_of=threat_of,
@@ -302,7 +302,7 @@ def evaluate_attacks(model: "nn.Module", data: Any, attacks: list[dict[str, Any]
 
     outcomes = evaluate_outcomes(model, data, attacks, create_attack, config, threat_of=threat_of)
     if outcomes_dir is not None and is_main():
-        from .outcomes import locked, save
+        from robustx.outcomes import locked, save
 
         with locked(Path(outcomes_dir)):
             save(Path(outcomes_dir), outcomes)

@@ -13,9 +13,9 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Annotated, Any, Callable
 
-from .defense import Defense
-from .errors import DuplicateNameError, UnknownNameError
-from .params import Range
+from robustx.defense import Defense
+from robustx.errors import DuplicateNameError, UnknownNameError
+from robustx.params import Range
 
 if TYPE_CHECKING:
     import torch

@@ -39,7 +39,7 @@ class Partial:
 
 def attack_key(spec: dict[str, Any], mode: str) -> str:
     """Identity of one attack run: its spec (robustx.outcomes.spec_key) and the evaluation mode."""
-    from .outcomes import spec_key
+    from robustx.outcomes import spec_key
 
     return spec_key(spec) + ("" if mode == "each" else f"|{mode}")
 
@@ -61,14 +61,14 @@ class EvalStore:
 
     # -- finished attacks ------------------------------------------------------------------
     def load(self) -> Any:
-        from . import outcomes as store
+        from robustx import outcomes as store
 
         return store.load(self.directory)
 
     def attack_done(self, outcomes: Any) -> None:
         """Merge the outcomes so far into the saved ones (on the same examples; outcomes on other examples,
         another ``--limit``, leave the saved ones untouched, as ``robustx eval`` always did)."""
-        from . import outcomes as store
+        from robustx import outcomes as store
 
         with store.locked(self.directory):
             saved = store.load(self.directory)
@@ -82,8 +82,8 @@ class EvalStore:
 
     def partial(self, key: str, examples: str) -> Partial | None:
         """The saved progress of attack ``key`` on ``examples`` (None: none, torn, or other examples)."""
-        from .engine.checkpoint import read, unpack
-        from .errors import CheckpointError
+        from robustx.engine.checkpoint import read, unpack
+        from robustx.errors import CheckpointError
 
         path = self._path(key)
         if not path.is_file():
@@ -104,8 +104,8 @@ class EvalStore:
         """Save the attack's progress after a batch (throttled to one save per SAVE_EVERY_S unless ``force``)."""
         import time
 
-        from .engine.checkpoint import pack, write_atomic
-        from .seeding import rng_state
+        from robustx.engine.checkpoint import pack, write_atomic
+        from robustx.seeding import rng_state
 
         now = time.monotonic()
         if not force and now - self._last_save.get(key, 0.0) < SAVE_EVERY_S:

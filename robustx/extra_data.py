@@ -19,12 +19,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-from .errors import DataError, ParamError, did_you_mean
-from .params import Range, coerce
+from robustx.errors import DataError, ParamError, did_you_mean
+from robustx.params import Range, coerce
 
 if TYPE_CHECKING:
-    from .data import DatasetInfo, ImageSet
-    from .plugins import PluginHost
+    from robustx.data import DatasetInfo, ImageSet
+    from robustx.plugins import PluginHost
 
 KEYS: dict[str, tuple[Any, Any]] = {
     "name": (Optional[str], None),
@@ -64,7 +64,7 @@ def validate_extra(spec: Any, host: "PluginHost", data_root: str | None) -> dict
         if path.is_dir():
             host.registry("dataset").resolve(FOLDER_DATASET)  # a clear error when the folder plugin is off
         return out
-    from .params import validate_params
+    from robustx.params import validate_params
 
     factory = host.registry("dataset").resolve(out["name"]).entry.factory
     return {**out, **validate_params(factory, params, where, provided=("root", "download"))}
@@ -72,7 +72,7 @@ def validate_extra(spec: Any, host: "PluginHost", data_root: str | None) -> dict
 
 def resolve_path(text: str, data_root: str | None) -> Path:
     """``~`` expanded; a relative path that is not in the working directory is looked up in the data root."""
-    from .data import resolve_data_root
+    from robustx.data import resolve_data_root
 
     path = Path(text).expanduser()
     if path.is_absolute() or path.exists():
@@ -82,7 +82,7 @@ def resolve_path(text: str, data_root: str | None) -> Path:
 
 def load_extra(spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: dict[str, Any]) -> "ImageSet":
     """The extra images and labels (in memory), checked against the training data's shape and classes."""
-    from .data import ImageSet, open_dataset
+    from robustx.data import ImageSet, open_dataset
 
     if spec["path"] is None:
         params = {k: v for k, v in spec.items() if k not in KEYS}
@@ -111,7 +111,7 @@ def read_tensor_file(path: Path) -> "ImageSet":
     """``images``/``labels`` from safetensors, or ``image``/``label`` (NHWC uint8) from an npz (no pickle)."""
     import torch
 
-    from .data import ImageSet
+    from robustx.data import ImageSet
 
     if path.suffix == ".npz":
         import numpy as np
@@ -123,8 +123,8 @@ def read_tensor_file(path: Path) -> "ImageSet":
             x = torch.from_numpy(arrays["image"]).permute(0, 3, 1, 2).contiguous()
             y = torch.from_numpy(arrays["label"])
         return ImageSet(x, y)
-    from .engine.checkpoint import read
-    from .errors import CheckpointError
+    from robustx.engine.checkpoint import read
+    from robustx.errors import CheckpointError
 
     try:
         tensors, _meta = read(path)
@@ -140,11 +140,11 @@ def read_tensor_file(path: Path) -> "ImageSet":
 
 def mix_extra(train: Any, spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: dict[str, Any]) -> Any:
     """The run's training split with the extra source mixed into every batch (both on ``train.device``)."""
-    from .engine.batches import DeviceImageSet
-    from .engine.mixed import MixedImageSet
+    from robustx.engine.batches import DeviceImageSet
+    from robustx.engine.mixed import MixedImageSet
 
     if spec["path"] is not None and spec["optional"] and not resolve_path(spec["path"], data.get("root")).exists():
-        from .plugins import warn
+        from robustx.plugins import warn
 
         warn(f"data.extra: {resolve_path(spec['path'], data.get('root'))} is not there (optional): "
              "training on the original data only")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .errors import RunFileError
+from robustx.errors import RunFileError
 
 
 def temp_path(path: Path) -> Path:

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import CheckpointError
+from robustx.errors import CheckpointError
 
 SCHEME = "hf://"
 _TRUE = {"1", "true", "yes", "on"}
@@ -46,7 +46,7 @@ def parse(uri: str, *, need_file: bool = True) -> HubFile:
 
 def offline() -> bool:
     """HF_HUB_OFFLINE as huggingface_hub reads it (1/true/yes/on), or robustx's ROBUSTX_OFFLINE (robustx.data)."""
-    from .data import offline as robustx_offline
+    from robustx.data import offline as robustx_offline
 
     return robustx_offline() or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
 

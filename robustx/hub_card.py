@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from .errors import RunFileError
+from robustx.errors import RunFileError
 
 SENT = ("model.safetensors", "model.json")  # + README.md, the card
 

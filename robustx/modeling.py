@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .data import DatasetInfo
-from .errors import CheckpointError
-from .plugins import PluginHost, get_host
+from robustx.data import DatasetInfo
+from robustx.errors import CheckpointError
+from robustx.plugins import PluginHost, get_host
 
 if TYPE_CHECKING:
     from torch import nn
@@ -25,7 +25,7 @@ def create_model(name: str, *, num_classes: int = 10, in_channels: int = 3, imag
     With ``mean``/``std`` the model normalizes internally (robustx.nn.NormalizedModel); every
     model built by a recipe has them, from its dataset.
     """
-    from .nn import NormalizedModel
+    from robustx.nn import NormalizedModel
 
     host = host or get_host()
     net = host.registry("architecture").create(
@@ -41,7 +41,7 @@ def create_model(name: str, *, num_classes: int = 10, in_channels: int = 3, imag
 
 def model_metadata(model_spec: dict[str, Any], info: DatasetInfo, **extra: Any) -> dict[str, Any]:
     """What model.json holds: enough to rebuild the exact module and load its weights."""
-    from .recipe import MODEL_KEYS, factory_params
+    from robustx.recipe import MODEL_KEYS, factory_params
 
     arch_params = factory_params(model_spec, MODEL_KEYS)
     return {
@@ -87,7 +87,7 @@ def build_from_metadata(meta: dict[str, Any], host: PluginHost | None = None) ->
 def load_model(run_dir: str | Path, *, device: str = "cpu", file: str = "model.safetensors",
                host: PluginHost | None = None) -> "nn.Module":
     """Rebuild a run's model from ``model.json`` and load ``model.safetensors`` (eval mode)."""
-    from .engine.checkpoint import read
+    from robustx.engine.checkpoint import read
 
     run_dir = Path(run_dir).expanduser()
     meta_path, weights_path = run_dir / "model.json", run_dir / file

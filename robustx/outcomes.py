@@ -15,8 +15,8 @@ from typing import Any
 
 import torch
 
-from .files import file_lock
-from .worstcase import AttackOutcome, Outcomes
+from robustx.files import file_lock
+from robustx.worstcase import AttackOutcome, Outcomes
 
 TENSORS = "outcomes.safetensors"
 INDEX = "outcomes.json"
@@ -29,7 +29,7 @@ def spec_key(spec: dict[str, Any]) -> str:
 
 
 def save(directory: Path, outcomes: Outcomes) -> None:
-    from .engine.checkpoint import pack, write_atomic, write_text_atomic
+    from robustx.engine.checkpoint import pack, write_atomic, write_text_atomic
 
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {"labels": outcomes.labels.cpu().clone(), "clean": outcomes.clean.float().cpu().clone()}
@@ -51,7 +51,7 @@ def load(directory: Path) -> Outcomes | None:
     """The saved outcomes, or None when there are none (schema-1 runs) or the two files disagree."""
     from safetensors.torch import load_file
 
-    from .engine.checkpoint import unpack
+    from robustx.engine.checkpoint import unpack
 
     if not (directory / TENSORS).is_file() or not (directory / INDEX).is_file():
         return None

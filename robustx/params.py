@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Any, Callable
 
-from .errors import ParamError, did_you_mean, short
+from robustx.errors import ParamError, did_you_mean, short
 
 _FRACTION = re.compile(r"^\s*[-+]?\d+(\.\d*)?(e[-+]?\d+)?\s*/\s*[-+]?\d+(\.\d*)?(e[-+]?\d+)?\s*$", re.I)
 _NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)(e[-+]?\d+)?\s*$", re.I)

@@ -20,11 +20,11 @@ from typing import Any
 
 import pluggy
 
-from . import hookspecs
-from .entry_points import Source, discover, hook_group
-from .errors import DuplicateNameError, PluginError
-from .essentials import CORE, core_version, register_essentials
-from .registry import Registry, plural
+from robustx import hookspecs
+from robustx.entry_points import Source, discover, hook_group
+from robustx.errors import DuplicateNameError, PluginError
+from robustx.essentials import CORE, core_version, register_essentials
+from robustx.registry import Registry, plural
 
 DISABLE_ENV = "ROBUSTX_DISABLE_PLUGINS"
 
@@ -73,7 +73,7 @@ def is_disabled(src: Source, disabled: set[str]) -> bool:
 
 def check_disabled_names(sources: dict[str, Source], disabled: set[str]) -> list[str]:
     """One warning per ROBUSTX_DISABLE_PLUGINS name that matches no installed plugin (a typo disables nothing)."""
-    from .errors import did_you_mean
+    from robustx.errors import did_you_mean
 
     known = {src.name: src for src in sources.values()}
     modules = {src.value.split(":")[0].strip() for src in sources.values()}

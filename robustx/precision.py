@@ -12,7 +12,7 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ContextManager, Literal
 
-from .errors import ParamError
+from robustx.errors import ParamError
 
 if TYPE_CHECKING:
     import torch

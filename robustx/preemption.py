@@ -16,7 +16,7 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from .errors import RobustxError
+from robustx.errors import RobustxError
 
 #: signals that ask a run to stop at the next batch boundary (SIGUSR1: Slurm's ``--signal=USR1@SECONDS``)
 STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGUSR1", None)) if s)
@@ -92,7 +92,7 @@ def stop_agreed() -> int | None:
     calls: one per batch and one per epoch end), i.e. they stop within that many batches of the signal.
     """
     global _calls
-    from . import distributed
+    from robustx import distributed
 
     if not distributed.active():
         return _requested

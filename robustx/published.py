@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .errors import ParamError
+from robustx.errors import ParamError
 
 ATTRIBUTE = "__robustx_publishes__"
 

@@ -15,14 +15,14 @@ from typing import Annotated, Any, Literal, Optional
 
 import yaml
 
-from . import safe_yaml
-from .data import check_data_available
-from .errors import ParamError, RecipeError, RobustxError, UnknownNameError, did_you_mean, short
-from .params import (INT_MAX, AttackSpec, Component, Range, accepted_params, coerce, parse_number,
+from robustx import safe_yaml
+from robustx.data import check_data_available
+from robustx.errors import ParamError, RecipeError, RobustxError, UnknownNameError, did_you_mean, short
+from robustx.params import (INT_MAX, AttackSpec, Component, Range, accepted_params, coerce, parse_number,
                      validate_params)
-from .plugins import PluginHost, get_host
-from .published import check_label
-from .threat import check_budget, declared_threat, resolve_threat
+from robustx.plugins import PluginHost, get_host
+from robustx.published import check_label
+from robustx.threat import check_budget, declared_threat, resolve_threat
 
 REQUIRED = ("name", "data", "model")
 SECTIONS = ("name", "description", "seed", "data", "model", "train", "evaluate", "report", "variants", "sweep",
@@ -459,7 +459,7 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
                    **_check_component(host, "dataset", data, "data", provided=DATA_PROVIDED)}
     out["data"]["augment"] = _augmentation(out["data"]["augment"], host)
     if out["data"]["extra"] is not None:
-        from .extra_data import validate_extra
+        from robustx.extra_data import validate_extra
 
         out["data"]["extra"] = validate_extra(out["data"]["extra"], host, out["data"]["root"])
 
@@ -499,7 +499,7 @@ def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | N
     if not isinstance(ev["attacks"], list) or not ev["attacks"]:
         raise ParamError("evaluate.attacks: expected a non-empty list of attacks (e.g. [clean, {name: pgd}])")
     ev["attacks"] = [validate_attack(a, f"evaluate.attacks[{i}]", host) for i, a in enumerate(ev["attacks"])]
-    from .certification import validate_certifiers
+    from robustx.certification import validate_certifiers
 
     ev["certify"] = validate_certifiers(ev["certify"], "evaluate.certify", host)
     out["evaluate"] = ev

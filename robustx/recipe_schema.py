@@ -16,11 +16,11 @@ import types
 import typing
 from typing import Any
 
-from . import recipe as tables
-from .components import POSITIONAL, PROVIDED
-from .engine.specs import NON_PARAMS
-from .params import Component, Range, accepted_params, nested_kind, resolve_hints, type_from_default
-from .plugins import PluginHost, get_host
+from robustx import recipe as tables
+from robustx.components import POSITIONAL, PROVIDED
+from robustx.engine.specs import NON_PARAMS
+from robustx.params import Component, Range, accepted_params, nested_kind, resolve_hints, type_from_default
+from robustx.plugins import PluginHost, get_host
 
 #: numbers may be written as strings: exact fractions (8/255) and what YAML 1.1 leaves a string (1e-3)
 NUMBER_TEXT = {"type": "string", "pattern": r"^\s*[-+]?[0-9.]+([eE][-+]?[0-9]+)?(\s*/\s*[-+]?[0-9.]+([eE][-+]?[0-9]+)?)?\s*$"}

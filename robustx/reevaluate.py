@@ -12,9 +12,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .components import attack_builder, check_spec
-from .files import check_writable
-from .plugins import PluginHost, get_host
+from robustx.components import attack_builder, check_spec
+from robustx.files import check_writable
+from robustx.plugins import PluginHost, get_host
 
 
 def unique_result_path(out_dir: Path, prefix: str = "results") -> Path:
@@ -37,8 +37,8 @@ def merge_with_saved(eval_dir: Path, new: Any) -> Any:
     Rows not run this time are marked ``reused``. Outcomes on other examples (another --limit) are
     returned alone and leave the saved ones untouched.
     """
-    from . import outcomes as store
-    from .worstcase import AttackOutcome, Outcomes
+    from robustx import outcomes as store
+    from robustx.worstcase import AttackOutcome, Outcomes
 
     with store.locked(eval_dir):
         saved = store.load(eval_dir)  # re-read under the lock: a concurrent eval's additions are kept
@@ -59,10 +59,10 @@ def _outcomes_resumable(model: Any, data: Any, specs: list[dict[str, Any]], crea
     SIGTERM/SIGUSR1 stop after the batch in flight with everything saved; the same command continues
     (finished attacks are reused, the cut one goes on from its last batch with the same RNG).
     """
-    from . import distributed
-    from . import outcomes as store
-    from .eval_progress import EvalInterrupted, EvalStore
-    from .preemption import Preempted, requested, signal_name, stop_on_signals
+    from robustx import distributed
+    from robustx import outcomes as store
+    from robustx.eval_progress import EvalInterrupted, EvalStore
+    from robustx.preemption import Preempted, requested, signal_name, stop_on_signals
 
     progress = None if fresh or distributed.active() else EvalStore(eval_dir)  # torchrun: saved at the end only
     config.stop = requested
@@ -87,16 +87,16 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     ``certify``: certifier specs (default: the run's ``evaluate.certify`` when no attacks are given); their
     certificates join eval/certificates.* and each threat model gets ``certified_accuracy``.
     """
-    from . import distributed
-    from .data import ImageSet
-    from .engine.checkpoint import write_text_atomic
-    from .engine.evaluate import results_from
-    from .engine.loader import on_device
-    from .runner.device import resolve_device
-    from .runner.evaluation import eval_config
-    from .seeding import seed_everything
-    from .rundir import load_run
-    from .threat import threat_resolver
+    from robustx import distributed
+    from robustx.data import ImageSet
+    from robustx.engine.checkpoint import write_text_atomic
+    from robustx.engine.evaluate import results_from
+    from robustx.engine.loader import on_device
+    from robustx.runner.device import resolve_device
+    from robustx.runner.evaluation import eval_config
+    from robustx.seeding import seed_everything
+    from robustx.rundir import load_run
+    from robustx.threat import threat_resolver
 
     host = host or get_host()
     run = load_run(run_dir, host)
@@ -107,7 +107,7 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     ev = run.recipe.get("evaluate", {})
     specs = attacks or ev.get("attacks") or [{"name": "clean"}]
     specs = [check_spec("attack", s, f"--attack[{i}]", host) for i, s in enumerate(specs)]
-    from .certification import validate_certifiers
+    from robustx.certification import validate_certifiers
 
     certifiers = validate_certifiers(certify if certify is not None else ([] if attacks else ev.get("certify")),
                                      "--certify", host)
@@ -129,7 +129,7 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
         merged = new if fresh else merge_with_saved(eval_dir, new)
         results = results_from(merged)
         if certifiers:  # on rank 0: certificates are per example and cheap next to attacks (IBP)
-            from .certification import certify_results
+            from robustx.certification import certify_results
 
             results = certify_results(results, model, data, certifiers, host, batch_size=config.batch_size,
                                       progress=progress, eval_dir=eval_dir, outcomes=merged, reuse=not fresh)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .errors import DuplicateNameError, PluginError, UnknownNameError, did_you_mean, short
+from robustx.errors import DuplicateNameError, PluginError, UnknownNameError, did_you_mean, short
 
 _PATTERN = re.compile(r"^(?P<prefix>[^{}]*)\{(?P<key>[A-Za-z_][A-Za-z0-9_]*)\}$")
 _VALID_NAME = re.compile(r"^[A-Za-z0-9_.:\-]+(\{[A-Za-z_][A-Za-z0-9_]*\})?$")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .audit import report as audit_report
+from robustx.audit import report as audit_report
 
 
 def _fmt_params(params: dict[str, Any]) -> str:
@@ -59,7 +59,7 @@ def threat_lines(results: dict[str, Any]) -> list[str]:
     if results.get("schema_version", 1) < 2:
         return [f"worst case over all attacks (schema 1, mixes threat models): "
                 f"{100 * results['worst_case_accuracy']:.1f}%"]
-    from .bracket import certifier_lines, group_line
+    from robustx.bracket import certifier_lines, group_line
 
     lines = [group_line(g, _members(results, g)) for g in results["threat_models"]]  # + certified bracket
     for row in results["attacks"]:
@@ -128,7 +128,7 @@ def markdown(results: dict[str, Any], title: str) -> str:
     lines += ["## Attacks", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(r) + " |" for r in table_rows(results)]
     lines += stage_lines(results)
-    from .bracket import markdown_section
+    from robustx.bracket import markdown_section
 
     lines += markdown_section(results)
     banner = audit_report.banner(results)

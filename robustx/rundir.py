@@ -9,16 +9,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 
-from .data import DatasetInfo
-from .errors import CheckpointError, RunFileError
-from .files import read_json, read_jsonl
-from .plugins import PluginHost, get_host
+from robustx.data import DatasetInfo
+from robustx.errors import CheckpointError, RunFileError
+from robustx.files import read_json, read_jsonl
+from robustx.plugins import PluginHost, get_host
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from .data import DatasetBundle
+    from robustx.data import DatasetBundle
 
 
 @dataclass
@@ -30,7 +30,7 @@ class RunDir:
 
     @cached_property
     def recipe(self) -> dict[str, Any]:
-        from .safe_yaml import load_file
+        from robustx.safe_yaml import load_file
 
         file = self.path / "recipe.yaml"
         return load_file(file, hint="restore it from the recipe the run was started with") if file.is_file() else {}
@@ -55,7 +55,7 @@ class RunDir:
 
     @cached_property
     def model_meta(self) -> dict[str, Any]:
-        from .modeling import read_model_json
+        from robustx.modeling import read_model_json
 
         file = self.path / "model.json"
         if not file.is_file():
@@ -71,19 +71,19 @@ class RunDir:
         return self.recipe.get("name", self.path.name)
 
     def model(self, device: str = "cpu", file: str = "model.safetensors") -> "nn.Module":
-        from .modeling import load_model
+        from robustx.modeling import load_model
 
         return load_model(self.path, device=device, file=file, host=self.host)
 
     def dataset(self) -> "DatasetBundle":
         """Rebuild the run's dataset from its recipe (same root, same params; never downloads)."""
-        from .runner.data import build_dataset
+        from robustx.runner.data import build_dataset
 
         return build_dataset(dict(self.recipe["data"]), self.host, download=False)
 
     def tracked(self) -> tuple["torch.Tensor", "torch.Tensor", list[list[list[float]]]]:
         """(x, y, probs per epoch) of the fixed example images recorded during training."""
-        from .engine.checkpoint import read
+        from robustx.engine.checkpoint import read
 
         tensors, _ = read(self.path / "tracking" / "examples.safetensors")
         lines = (self.path / "tracking" / "probs.jsonl").read_text(encoding="utf-8").splitlines()
@@ -92,7 +92,7 @@ class RunDir:
 
 def load_run(run_dir: str | Path, host: PluginHost | None = None) -> RunDir:
     """A run directory; a folder robustx did not write raises (rather than reading as an empty run)."""
-    from .runner.directory import MARKER
+    from robustx.runner.directory import MARKER
 
     path = Path(run_dir).expanduser()
     if not path.is_dir():

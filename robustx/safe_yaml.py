@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from .errors import RecipeError, RunFileError
-from .files import read_text_file
+from robustx.errors import RecipeError, RunFileError
+from robustx.files import read_text_file
 
 MAX_NODES = 100_000
 MAX_DEPTH = 100

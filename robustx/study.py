@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import RecipeError, RobustxError
-from .plugins import PluginHost
-from .recipe import Recipe, set_key, validate
-from .study_axes import combinations
+from robustx.errors import RecipeError, RobustxError
+from robustx.plugins import PluginHost
+from robustx.recipe import Recipe, set_key, validate
+from robustx.study_axes import combinations
 
 STUDY_KEYS = ("variants", "sweep", "grid", "paper")
 
@@ -96,7 +96,7 @@ def _columns(results: list[dict[str, Any]]) -> list[str]:
 
 def combined_table(study: Study, results: dict[str, dict[str, Any]]) -> str:
     """Markdown: rows = variants, columns = attacks; 'ours (paper)' where the paper has a number."""
-    from .results import threat_summary
+    from robustx.results import threat_summary
 
     done = [results[name] for name, _ in study.rows if name in results]
     columns = _columns(done) if done else []
@@ -124,7 +124,7 @@ def combined_table(study: Study, results: dict[str, dict[str, Any]]) -> str:
 
 def _row_state(row_dir: Path, resume: bool) -> str:
     """'finished' (results.json written), 'interrupted' (a checkpoint to continue) or 'new'."""
-    from .runner.directory import CHECKPOINT, MARKER
+    from robustx.runner.directory import CHECKPOINT, MARKER
 
     if resume and (row_dir / "results.json").is_file():
         return "finished"
@@ -138,10 +138,10 @@ def start_study(study: Study, raw: dict[str, Any], out: str | Path, options: Any
     """A new study directory (marked, with the study as loaded in study.yaml), then every row."""
     import yaml
 
-    from .engine.checkpoint import write_text_atomic
-    from .runner.directory import create_run_dir, mark
+    from robustx.engine.checkpoint import write_text_atomic
+    from robustx.runner.directory import create_run_dir, mark
 
-    from . import distributed
+    from robustx import distributed
 
     def new_study_dir() -> Path:  # rank 0 only; every rank gets its path
         study_dir = create_run_dir(out, study.name)
@@ -159,8 +159,8 @@ def resume_study(study_dir: Path, overrides: list[str] | tuple[str, ...], option
 
     study.yaml is read, never rewritten; every row records its own recipe.yaml.
     """
-    from .recipe import apply_overrides, parse_yaml, read_text
-    from .runner.directory import remove_leftovers
+    from robustx.recipe import apply_overrides, parse_yaml, read_text
+    from robustx.runner.directory import remove_leftovers
 
     remove_leftovers(study_dir)
     saved = study_dir / "study.yaml"
@@ -176,9 +176,9 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
     Under torchrun every rank runs every row together (each row is one DDP run); rank 0 decides
     which rows are finished, creates the row directories and writes the study's files.
     """
-    from . import distributed
-    from .engine.checkpoint import write_text_atomic
-    from .runner.launch import continue_run, start_run
+    from robustx import distributed
+    from robustx.engine.checkpoint import write_text_atomic
+    from robustx.runner.launch import continue_run, start_run
 
     echo = options.echo or (lambda _msg: None)
     results: dict[str, dict[str, Any]] = {}
@@ -186,14 +186,14 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
         row_dir = study_dir / slug(name)
         state = distributed.on_main(lambda: _row_state(row_dir, resume))  # one decision for every rank
         if state == "finished":
-            from .files import read_json
+            from robustx.files import read_json
 
             results[name] = read_json(row_dir / "results.json",
                                       hint=f"move {row_dir} away and resume the study to run that row again")
             echo(f"[{name}] already finished, skipped")
             continue
         echo(f"[{name}] running in {row_dir}")
-        from .preemption import Preempted
+        from robustx.preemption import Preempted
 
         try:
             if state == "interrupted":
@@ -219,7 +219,7 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
 
 def write_study_figure(study: Study, results: dict[str, dict[str, Any]], study_dir: Path) -> None:
     """figure.png (clean vs robust per row and threat model) and study.html, next to table.md."""
-    from .study_figure import FIGURE, REPORT, write_figure, write_report
+    from robustx.study_figure import FIGURE, REPORT, write_figure, write_report
 
     rows = [name for name, _ in study.rows]
     figure = write_figure(rows, results, study_dir / FIGURE, study.name)

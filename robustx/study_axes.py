@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from .errors import RecipeError
+from robustx.errors import RecipeError
 
 Setting = tuple[str, Any, str]  # dotted key, value, the row label's part
 

@@ -25,8 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from .engine.specs import attack_params
-from .errors import ParamError, PluginError, short
+from robustx.engine.specs import attack_params
+from robustx.errors import ParamError, PluginError, short
 
 Norm = Literal["Linf", "L2", "L1"]
 NORMS: tuple[str, ...] = ("Linf", "L2", "L1")
@@ -153,8 +153,8 @@ def threat_resolver(host: Any = None) -> Callable[[dict[str, Any]], dict[str, An
     """``threat_of(spec)``: the declared threat model of an attack spec, looked up in ``host``'s registry."""
 
     def threat_of(spec: dict[str, Any]) -> dict[str, Any] | None:
-        from .errors import RobustxError
-        from .plugins import get_host
+        from robustx.errors import RobustxError
+        from robustx.plugins import get_host
 
         try:
             resolved = (host or get_host()).registry("attack").resolve(spec["name"])

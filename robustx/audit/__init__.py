@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from .finding import Finding
-from .levels import LEVELS, audit_level
-from .registry import Check, all_checks, register_check
+from robustx.audit.finding import Finding
+from robustx.audit.levels import LEVELS, audit_level
+from robustx.audit.registry import Check, all_checks, register_check
 
 __all__ = ["Check", "Finding", "LEVELS", "all_checks", "audit_level", "audit_run", "register_check", "run_audit"]
 
 
 def run_audit(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """See :func:`robustx.audit.runner.run_audit`."""
-    from .runner import run_audit as run
+    from robustx.audit.runner import run_audit as run
 
     return run(*args, **kwargs)
 
 
 def audit_run(*args: Any, **kwargs: Any) -> tuple[dict[str, Any], Any]:
     """See :func:`robustx.audit.rundir.audit_run`."""
-    from .rundir import audit_run as run
+    from robustx.audit.rundir import audit_run as run
 
     return run(*args, **kwargs)

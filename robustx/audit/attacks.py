@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ..results import fmt_eps
+from robustx.results import fmt_eps
 
 #: iterative steps of the audit's own PGD when the evaluation lists no iterative attack
 DEFAULT_STEPS = 20

@@ -12,12 +12,12 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from ..engine.batches import DeviceImageSet
-from ..engine.evaluate import EvalConfig
-from ..outcomes import spec_key
-from ..results import fmt_eps
-from . import attacks
-from .levels import AuditLevel
+from robustx.engine.batches import DeviceImageSet
+from robustx.engine.evaluate import EvalConfig
+from robustx.outcomes import spec_key
+from robustx.results import fmt_eps
+from robustx.audit import attacks
+from robustx.audit.levels import AuditLevel
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Any]
 #: audited when the evaluation lists no bounded attack (the common CIFAR-10 budget)
@@ -44,7 +44,7 @@ class AuditContext:
     @cached_property
     def stochastic(self) -> bool:
         """Measured again here: an evaluation that missed the randomness is what check (g) is for."""
-        from ..engine.stochastic import is_stochastic
+        from robustx.engine.stochastic import is_stochastic
 
         x, _ = next(self.data.batches(min(16, len(self.data))))
         return is_stochastic(self.model, x)
@@ -105,7 +105,7 @@ class AuditContext:
 
         ``whitebox``: the result joins the per-example white-box worst case of check (e).
         """
-        from ..engine.evaluate import evaluate_outcomes
+        from robustx.engine.evaluate import evaluate_outcomes
 
         eot = eot_samples or self.config.eot_samples
         key = f"{spec_key(spec)}|eot={eot}|run={run}"
@@ -120,7 +120,7 @@ class AuditContext:
 
     def score(self, x_adv: torch.Tensor) -> torch.Tensor:
         """Per-example correctness of ready-made inputs (e.g. transferred adversarials), same rules."""
-        from ..engine.stochastic import correct_fraction
+        from robustx.engine.stochastic import correct_fraction
 
         predictions = self.config.n_predictions if self.stochastic else 1
         self.model.eval()

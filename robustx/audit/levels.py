@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..errors import ParamError, did_you_mean
+from robustx.errors import ParamError, did_you_mean
 
 
 @dataclass(frozen=True)

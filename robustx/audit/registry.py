@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .context import AuditContext
-    from .finding import Finding
+    from robustx.audit.context import AuditContext
+    from robustx.audit.finding import Finding
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,7 @@ _EXTRA: list[Check] = []
 def register_check(check: Check) -> None:
     """Add a check after the built-in ones (e.g. from a plugin's import or hook)."""
     if any(c.name == check.name for c in all_checks()):
-        from ..errors import DuplicateNameError
+        from robustx.errors import DuplicateNameError
 
         raise DuplicateNameError(f"audit check '{check.name}' is already registered")
     _EXTRA.append(check)
@@ -35,6 +35,6 @@ def register_check(check: Check) -> None:
 
 def all_checks() -> list[Check]:
     """Built-in checks (a)-(g), then registered ones."""
-    from .checks import BUILTIN
+    from robustx.audit.checks import BUILTIN
 
     return [*BUILTIN, *_EXTRA]

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..plugins import PluginHost, get_host
+from robustx.plugins import PluginHost, get_host
 
 
 def evaluated_examples(run: Any) -> Any:
     """The test examples the run's evaluation used (same dataset, same limits)."""
-    from ..data import ImageSet
+    from robustx.data import ImageSet
 
     recipe = run.recipe
     ev, data = recipe.get("evaluate", {}) or {}, recipe.get("data", {}) or {}
@@ -22,14 +22,14 @@ def evaluated_examples(run: Any) -> Any:
 def audit_run(run_dir: str | Path, *, level: str = "quick", device: str = "auto", host: PluginHost | None = None,
               echo: Callable[[str], None] | None = None) -> tuple[dict[str, Any], Path]:
     """Audit the run in ``run_dir``; returns (its updated results, the results.json path)."""
-    from ..engine.batches import DeviceImageSet
-    from ..errors import CheckpointError
-    from ..files import check_writable
-    from ..runner.device import resolve_device
-    from ..rundir import load_run
-    from .levels import audit_level
-    from ..runner.finish import write_results
-    from .runner import audit_fields
+    from robustx.engine.batches import DeviceImageSet
+    from robustx.errors import CheckpointError
+    from robustx.files import check_writable
+    from robustx.runner.device import resolve_device
+    from robustx.rundir import load_run
+    from robustx.audit.levels import audit_level
+    from robustx.runner.finish import write_results
+    from robustx.audit.runner import audit_fields
 
     audit_level(level, "--level")
     host = host or get_host()

@@ -5,20 +5,20 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
-from .finding import Finding
-from .levels import audit_level
+from robustx.audit.finding import Finding
+from robustx.audit.levels import audit_level
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from ..engine.batches import DeviceImageSet
-    from ..plugins import PluginHost
+    from robustx.engine.batches import DeviceImageSet
+    from robustx.plugins import PluginHost
 
 
 def _as_image_set(data: "DeviceImageSet | tuple[torch.Tensor, torch.Tensor]", limit: int | None) -> "DeviceImageSet":
-    from ..data import ImageSet
-    from ..engine.batches import DeviceImageSet
+    from robustx.data import ImageSet
+    from robustx.engine.batches import DeviceImageSet
 
     if isinstance(data, tuple):
         x, y = data
@@ -41,15 +41,15 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
     """
     import torch
 
-    from ..attack_guard import isolated_rng
-    from ..engine.evaluate import EvalConfig
-    from ..components import attack_builder
-    from .context import AuditContext
-    from .registry import all_checks
+    from robustx.attack_guard import isolated_rng
+    from robustx.engine.evaluate import EvalConfig
+    from robustx.components import attack_builder
+    from robustx.audit.context import AuditContext
+    from robustx.audit.registry import all_checks
 
     spec_level = audit_level(level)
     if create_attack is None:
-        from ..plugins import get_host
+        from robustx.plugins import get_host
 
         create_attack = attack_builder(host or get_host())
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from ..errors import RobustxError
+from robustx.errors import RobustxError
 
 DEBUG_ENV = "ROBUSTX_DEBUG"
 
@@ -26,7 +26,7 @@ class RobustxGroup(click.Group):
     def _load_plugin_commands(self) -> None:
         if not self._plugin_commands_loaded:
             self._plugin_commands_loaded = True
-            from ..plugins import get_host
+            from robustx.plugins import get_host
 
             get_host().call_hook("robustx_register_commands", cli=self)
 
@@ -40,7 +40,7 @@ class RobustxGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from ..preemption import Preempted
+        from robustx.preemption import Preempted
 
         try:
             return super().invoke(ctx)
@@ -106,7 +106,7 @@ def cli(debug: bool) -> None:
 
 
 def _add_builtin_commands() -> None:
-    from . import audit_cmd, eval_cmd, hub_cmd, list_cmds, recipe_cmds, study_cmds
+    from robustx.cli import audit_cmd, eval_cmd, hub_cmd, list_cmds, recipe_cmds, study_cmds
 
     cli.add_command(recipe_cmds.recipe)
     cli.add_command(list_cmds.list_components)

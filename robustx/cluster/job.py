@@ -28,7 +28,7 @@ POLL_S = 0.5
 
 def write_state(row_dir: Path, **fields: Any) -> None:
     """Merge ``fields`` into the row's job-state file (atomically)."""
-    from ..engine.checkpoint import write_text_atomic
+    from robustx.engine.checkpoint import write_text_atomic
 
     row_dir.mkdir(parents=True, exist_ok=True)
     path = row_dir / STATE
@@ -66,7 +66,7 @@ class RowJob:
                 *[part for item in self.overrides for part in ("--override", item)]]
 
     def __call__(self) -> dict[str, Any]:
-        from .row import row_dir
+        from robustx.cluster.row import row_dir
 
         target = row_dir(Path(self.study_dir), self.row)
         env = dict(os.environ)
@@ -108,7 +108,7 @@ class RowJob:
             deadline = time.monotonic() + CHECKPOINT_WAIT_S
             while child.poll() is None and time.monotonic() < deadline:
                 time.sleep(POLL_S)
-        from .row import row_dir
+        from robustx.cluster.row import row_dir
 
         write_state(row_dir(Path(self.study_dir), self.row), state="requeued")
         return submitit.helpers.DelayedSubmission(RowJob(self.study_dir, self.row, self.device, self.overrides))

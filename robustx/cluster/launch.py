@@ -11,9 +11,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import RecipeError
-from ..plugins import PluginHost, get_host
-from .options import LauncherOptions, require_submitit
+from robustx.errors import RecipeError
+from robustx.plugins import PluginHost, get_host
+from robustx.cluster.options import LauncherOptions, require_submitit
 
 JOBS = "jobs.json"
 JOBS_DIR = "jobs"  # submitit's folder: pickles and one log per job
@@ -24,10 +24,10 @@ def new_study_dir(name_or_path: str, overrides: list[str] | tuple[str, ...], out
     """Validate the study (every row), then create its directory as ``robustx.study.start_study`` does."""
     import yaml
 
-    from ..engine.checkpoint import write_text_atomic
-    from ..recipe import apply_overrides, load_raw
-    from ..runner.directory import create_run_dir, mark
-    from ..study import Study, resolve
+    from robustx.engine.checkpoint import write_text_atomic
+    from robustx.recipe import apply_overrides, load_raw
+    from robustx.runner.directory import create_run_dir, mark
+    from robustx.study import Study, resolve
 
     raw, source = load_raw(name_or_path, host)
     raw = apply_overrides(raw, overrides)
@@ -52,11 +52,11 @@ def launch_study(name_or_path: str | None, overrides: list[str] | tuple[str, ...
                  out: str | Path = "runs", resume: str | Path | None = None, device: str = "auto",
                  echo: Callable[[str], None] | None = None, host: PluginHost | None = None) -> dict[str, Any]:
     """Submit every unfinished row; with ``options.waits()`` wait and return the rows' results and the table."""
-    from ..engine.checkpoint import write_text_atomic
-    from ..runner.directory import read_marker
-    from ..study import _row_state, combined_table
-    from .job import RowJob, write_state
-    from .row import load_study, refresh_study_files, row_dir
+    from robustx.engine.checkpoint import write_text_atomic
+    from robustx.runner.directory import read_marker
+    from robustx.study import _row_state, combined_table
+    from robustx.cluster.job import RowJob, write_state
+    from robustx.cluster.row import load_study, refresh_study_files, row_dir
 
     submitit = require_submitit()
     host = host or get_host()
@@ -105,7 +105,7 @@ def launch_study(name_or_path: str | None, overrides: list[str] | tuple[str, ...
         except Exception:  # noqa: BLE001 - a failed row is reported, the others still count
             failed[name] = record[name]["log"]
     results = refresh_study_files(study, study_dir)
-    from .. import study as study_module
+    from robustx import study as study_module
 
     if hasattr(study_module, "write_study_figure"):  # figure.png / study.html, as the sequential study ends
         study_module.write_study_figure(study, results, study_dir)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from ..errors import RecipeError, did_you_mean
+from robustx.errors import RecipeError, did_you_mean
 
 LAUNCHERS = ("local", "slurm")
 DEFAULT_TIME_MIN = 24 * 60

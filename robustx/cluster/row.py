@@ -13,17 +13,17 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..errors import RecipeError
-from ..files import file_lock
-from ..plugins import PluginHost, get_host
+from robustx.errors import RecipeError
+from robustx.files import file_lock
+from robustx.plugins import PluginHost, get_host
 
 LOCK = ".study.lock"
 
 
 def load_study(study_dir: Path, overrides: list[str] | tuple[str, ...], host: PluginHost) -> Any:
     """The study as study.yaml records it (with ``overrides`` for rows that start now), every row validated."""
-    from ..recipe import apply_overrides, parse_yaml, read_text
-    from ..study import expand
+    from robustx.recipe import apply_overrides, parse_yaml, read_text
+    from robustx.study import expand
 
     saved = study_dir / "study.yaml"
     if not saved.is_file():
@@ -33,7 +33,7 @@ def load_study(study_dir: Path, overrides: list[str] | tuple[str, ...], host: Pl
 
 
 def row_dir(study_dir: Path, name: str) -> Path:
-    from ..study import slug
+    from robustx.study import slug
 
     return study_dir / slug(name)
 
@@ -41,17 +41,17 @@ def row_dir(study_dir: Path, name: str) -> Path:
 def run_row(study_dir: Path, name: str, *, device: str = "auto", overrides: list[str] | tuple[str, ...] = (),
             progress: bool = False, echo: Any = None, host: PluginHost | None = None) -> dict[str, Any]:
     """Run (or continue) row ``name``; returns its results and refreshes the study's files."""
-    from .. import distributed
-    from ..runner.device import resolve_device
-    from ..runner.launch import continue_run, start_run
-    from ..runner.recipe_run import RunOptions
-    from ..study import _row_state
+    from robustx import distributed
+    from robustx.runner.device import resolve_device
+    from robustx.runner.launch import continue_run, start_run
+    from robustx.runner.recipe_run import RunOptions
+    from robustx.study import _row_state
 
     host = host or get_host()
     study = load_study(study_dir, overrides, host)
     recipes = dict(study.rows)
     if name not in recipes:
-        from ..errors import did_you_mean
+        from robustx.errors import did_you_mean
 
         raise RecipeError(f"study {study.name} has no row '{name}'{did_you_mean(name, recipes)}")
     distributed.init_from_env(resolve_device(device))  # a multi-GPU row: DDP from submitit's environment
@@ -90,8 +90,8 @@ def finished_results(study: Any, study_dir: Path) -> dict[str, dict[str, Any]]:
 
 def refresh_study_files(study: Any, study_dir: Path) -> dict[str, dict[str, Any]]:
     """study.json and table.md from the finished rows, as the sequential study writes them."""
-    from ..engine.checkpoint import write_text_atomic
-    from ..study import combined_table
+    from robustx.engine.checkpoint import write_text_atomic
+    from robustx.study import combined_table
 
     with study_lock(study_dir):
         results = finished_results(study, study_dir)

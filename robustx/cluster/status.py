@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..plugins import PluginHost, get_host
+from robustx.plugins import PluginHost, get_host
 
 STATES = ("finished", "running", "interrupted", "failed", "submitted", "requeued", "not started")
 
@@ -23,9 +23,9 @@ def row_status(study_dir: Path, name: str, jobs: dict[str, Any]) -> dict[str, An
     """finished (results.json) > the job's own state > interrupted (a checkpoint) > not started."""
     import socket
 
-    from ..runner.directory import CHECKPOINT
-    from .job import read_state
-    from .row import row_dir
+    from robustx.runner.directory import CHECKPOINT
+    from robustx.cluster.job import read_state
+    from robustx.cluster.row import row_dir
 
     target = row_dir(study_dir, name)
     job = read_state(target)
@@ -42,10 +42,10 @@ def row_status(study_dir: Path, name: str, jobs: dict[str, Any]) -> dict[str, An
 
 
 def study_status(study_dir: str | Path, host: PluginHost | None = None) -> list[dict[str, Any]]:
-    from ..runner.directory import read_marker
-    from ..errors import RecipeError
-    from .launch import read_jobs
-    from .row import load_study
+    from robustx.runner.directory import read_marker
+    from robustx.errors import RecipeError
+    from robustx.cluster.launch import read_jobs
+    from robustx.cluster.row import load_study
 
     study_dir = Path(study_dir).expanduser()
     if read_marker(study_dir)["kind"] != "study":

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..plugins import PluginHost, get_host
+from robustx.plugins import PluginHost, get_host
 
 if TYPE_CHECKING:
     import torch

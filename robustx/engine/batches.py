@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from ..data import ImageSet
-from .augment import augment_batch
+from robustx.data import ImageSet
+from robustx.engine.augment import augment_batch
 
 if TYPE_CHECKING:
-    from ..distributed import Shard
+    from robustx.distributed import Shard
 
 
 class DeviceImageSet:

@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from ..worstcase import NORM_TOLERANCE, AttackOutcome
+from robustx.worstcase import NORM_TOLERANCE, AttackOutcome
 
 MODES = ("each", "cascade")
 

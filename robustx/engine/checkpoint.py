@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from ..errors import CheckpointError
+from robustx.errors import CheckpointError
 
 META_KEY = "robustx"
 
@@ -52,14 +52,14 @@ def unpack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
 def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
     from safetensors.torch import save_file
 
-    from ..files import atomic_target
+    from robustx.files import atomic_target
 
     with atomic_target(path) as tmp:  # a failed save (full disk) leaves no temporary and names the path
         save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(metadata)})
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    from ..files import write_text_atomic as write
+    from robustx.files import write_text_atomic as write
 
     write(path, text)
 
@@ -75,7 +75,7 @@ def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             meta = json.loads((handle.metadata() or {}).get(META_KEY, "{}"))
             tensors = {k: handle.get_tensor(k) for k in handle.keys()}
     except Exception as exc:  # noqa: BLE001 - a corrupt file is a user-facing error
-        from ..files import reason
+        from robustx.files import reason
 
         raise CheckpointError(f"cannot read checkpoint {path}: {reason(exc)}; the file is truncated or not a "
                               "safetensors file: restore it, or re-create it (a run: `--resume` from an intact "
@@ -127,7 +127,7 @@ def load_training_state(path: Path) -> dict[str, Any]:
 def load_weights(path: "Path | str", *, allow_pickle: bool = False) -> dict[str, torch.Tensor]:
     """Weights from a .safetensors file (or ``hf://ORG/REPO/FILE``, through the Hub's cache: robustx.hub);
     pickled files (.pt/.pth/.bin) only with ``allow_pickle``."""
-    from ..hub import download, is_hub
+    from robustx.hub import download, is_hub
 
     path = download(path) if is_hub(path) else Path(path).expanduser()
     if not path.is_file():

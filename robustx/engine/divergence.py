@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from ..errors import DivergenceError
+from robustx.errors import DivergenceError
 
 EXPLOSION_FACTOR = 1e6
 CHECK_EVERY = 16

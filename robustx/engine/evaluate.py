@@ -10,13 +10,13 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from ..errors import RobustxError
-from ..progress import progress_bar
-from ..threat import attribute_threat, threat_resolver
-from ..worstcase import AttackOutcome, Outcomes, summarize, threat_name
-from .batches import DeviceImageSet
-from .specs import attack_params, restart_specs
-from .stochastic import EOTModel, correct_fraction, is_stochastic
+from robustx.errors import RobustxError
+from robustx.progress import progress_bar
+from robustx.threat import attribute_threat, threat_resolver
+from robustx.worstcase import AttackOutcome, Outcomes, summarize, threat_name
+from robustx.engine.batches import DeviceImageSet
+from robustx.engine.specs import attack_params, restart_specs
+from robustx.engine.stochastic import EOTModel, correct_fraction, is_stochastic
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]
 ThreatOf = Callable[[dict[str, Any]], "dict[str, Any] | None"]
@@ -83,9 +83,9 @@ def evaluate_outcomes(model: nn.Module, data: DeviceImageSet, attacks: list[dict
     saves the outcomes after every attack and the attack in flight per batch, and continues an
     attack a kill cut; a stop request (``config.stop``) raises ``EvalInterrupted`` after its batch.
     """
-    from ..eval_progress import attack_key
-    from ..outcomes import outcome_key, same_examples
-    from ..seeding import rng_state, set_rng_state
+    from robustx.eval_progress import attack_key
+    from robustx.outcomes import outcome_key, same_examples
+    from robustx.seeding import rng_state, set_rng_state
 
     threat_of = threat_of or threat_resolver()
     model.eval()
@@ -123,8 +123,8 @@ def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec:
                 create_attack: AttackFactory, config: EvalConfig, threat_of: ThreatOf, clean: torch.Tensor,
                 predictions: int, stochastic: bool, *, done: list[AttackOutcome] | None = None, store: Any = None,
                 key: str = "", labels: torch.Tensor | None = None) -> AttackOutcome:
-    from ..eval_progress import examples_key
-    from . import cascade
+    from robustx.eval_progress import examples_key
+    from robustx.engine import cascade
 
     name = spec["name"]
     row: dict[str, Any] = {"name": name, "label": spec.get("label") or name, "params": attack_params(spec)}
@@ -181,8 +181,8 @@ def _attack_batches(model: nn.Module, data: DeviceImageSet, name: str, attacks: 
     per batch; a stop request raises ``EvalInterrupted`` once the batch in flight is saved.
     Returns the scores, the sizes and the seconds the saved part took.
     """
-    from ..eval_progress import EvalInterrupted
-    from ..seeding import set_rng_state
+    from robustx.eval_progress import EvalInterrupted
+    from robustx.seeding import set_rng_state
 
     minimum = bool(threat and threat.get("minimum_norm"))
     partial = store.partial(key, examples) if store is not None else None
@@ -238,7 +238,7 @@ def evaluate_attacks(model: nn.Module, data: DeviceImageSet, attacks: list[dict[
     """
     store = None
     if outcomes_dir is not None:  # resumable: what a cut evaluation saved is reused, not re-run (eval_progress)
-        from ..eval_progress import EvalStore
+        from robustx.eval_progress import EvalStore
 
         store = EvalStore(Path(outcomes_dir))
     outcomes = evaluate_outcomes(model, data, attacks, create_attack, config, threat_of=threat_of,

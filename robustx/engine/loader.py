@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from ..data import ImageSet
-from .augment import augment_batch
-from .batches import DeviceImageSet
+from robustx.data import ImageSet
+from robustx.engine.augment import augment_batch
+from robustx.engine.batches import DeviceImageSet
 
 if TYPE_CHECKING:
-    from ..distributed import Shard
+    from robustx.distributed import Shard
 
 Reader = Callable[[str], torch.Tensor]  # path -> (C, H, W) uint8
 

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from .augment import augment_batch
-from .batches import DeviceImageSet
+from robustx.engine.augment import augment_batch
+from robustx.engine.batches import DeviceImageSet
 
 if TYPE_CHECKING:
-    from ..distributed import Shard
+    from robustx.distributed import Shard
 
 
 class MixedImageSet:

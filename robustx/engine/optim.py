@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..plugins import PluginHost, get_host
+from robustx.plugins import PluginHost, get_host
 
 if TYPE_CHECKING:
     import torch

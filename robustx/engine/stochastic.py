@@ -126,7 +126,7 @@ class FixedNoise(nn.Module):
         self.seed = seed
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from ..attack_guard import isolated_rng
+        from robustx.attack_guard import isolated_rng
 
         with isolated_rng(self.seed):
             return self.model(x)

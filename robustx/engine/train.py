@@ -8,13 +8,13 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from ..defense import Defense, TrainContext
-from ..precision import StepPrecision
-from ..progress import progress_bar
-from .batches import DeviceImageSet
-from .divergence import DivergenceGuard
-from .position import EpochInterrupted, EpochPosition
-from .stochastic import training_phase
+from robustx.defense import Defense, TrainContext
+from robustx.precision import StepPrecision
+from robustx.progress import progress_bar
+from robustx.engine.batches import DeviceImageSet
+from robustx.engine.divergence import DivergenceGuard
+from robustx.engine.position import EpochInterrupted, EpochPosition
+from robustx.engine.stochastic import training_phase
 
 
 def train_one_epoch(model: nn.Module, defense: Defense, data: DeviceImageSet, optimizer: torch.optim.Optimizer,

@@ -5,14 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..data import DatasetBundle, DatasetInfo, ImageSet, open_dataset
-from ..plugins import PluginHost
-from ..recipe import DATA_KEYS, factory_params
+from robustx.data import DatasetBundle, DatasetInfo, ImageSet, open_dataset
+from robustx.plugins import PluginHost
+from robustx.recipe import DATA_KEYS, factory_params
 
 if TYPE_CHECKING:
     import torch
 
-    from ..engine.batches import DeviceImageSet
+    from robustx.engine.batches import DeviceImageSet
 
 
 def build_dataset(spec: dict[str, Any], host: PluginHost, *, download: bool) -> DatasetBundle:
@@ -36,7 +36,7 @@ class Splits:
         A dataset that stays on disk (``robustx.engine.loader.LazyImages``) streams through a
         DataLoader with ``num_workers`` workers instead.
         """
-        from ..engine.loader import on_device
+        from robustx.engine.loader import on_device
 
         def put(images: ImageSet) -> Any:
             return on_device(images, device, num_workers=self.num_workers)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..errors import RobustxError
+from robustx.errors import RobustxError
 
 if TYPE_CHECKING:
     import torch
@@ -17,7 +17,7 @@ def resolve_device(name: str) -> "torch.device":
     """
     import torch
 
-    from ..distributed import local_device
+    from robustx.distributed import local_device
 
     if name == "auto":
         return local_device(torch.device("cuda" if torch.cuda.is_available() else "cpu"))

@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from ..errors import CheckpointError, RobustxError
+from robustx.errors import CheckpointError, RobustxError
 
 MARKER = ".robustx-run"
 MARKER_VERSION = 1
@@ -44,8 +44,8 @@ def create_run_dir(out: str | Path, name: str) -> Path:
 
 def mark(run_dir: Path, *, kind: Literal["run", "study"], recipe: str, source: str | None) -> None:
     """Record that robustx created ``run_dir`` (and for which recipe), so it may be resumed."""
-    from .. import __version__
-    from ..engine.checkpoint import write_text_atomic
+    from robustx import __version__
+    from robustx.engine.checkpoint import write_text_atomic
 
     marker = {"robustx": __version__, "marker_version": MARKER_VERSION, "kind": kind, "recipe": recipe,
               "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import RecipeError, RobustxError
-from ..plugins import PluginHost, get_host
-from ..recipe import apply_overrides, load_raw
-from ..study import Study, resolve, resume_study, start_study
-from .directory import create_run_dir, read_marker, remove_if_unstarted
-from .launch import continue_run, start_run
-from .recipe_run import RunOptions
+from robustx.errors import RecipeError, RobustxError
+from robustx.plugins import PluginHost, get_host
+from robustx.recipe import apply_overrides, load_raw
+from robustx.study import Study, resolve, resume_study, start_study
+from robustx.runner.directory import create_run_dir, read_marker, remove_if_unstarted
+from robustx.runner.launch import continue_run, start_run
+from robustx.runner.recipe_run import RunOptions
 
 __all__ = ["RunOptions", "run_recipe"]
 
@@ -26,8 +26,8 @@ def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] 
     and the return value holds each row's results plus the combined table. With ``resume`` (a
     directory robustx created), ``name_or_path`` may be empty; when given it must name that run's recipe.
     """
-    from .. import distributed
-    from .device import resolve_device
+    from robustx import distributed
+    from robustx.runner.device import resolve_device
 
     host = host or get_host()
     distributed.init_from_env(resolve_device(device))  # under torchrun: join the process group

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..plugins import PluginHost
+from robustx.plugins import PluginHost
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from ..engine.batches import DeviceImageSet
+    from robustx.engine.batches import DeviceImageSet
 
 
 def first_n(data: "DeviceImageSet", limit: int | None) -> "DeviceImageSet":
@@ -24,7 +24,7 @@ def eval_config(recipe: dict[str, Any], batch_size: int | None, progress: bool) 
     """The EvalConfig a recipe asks for: batch size (``batch_size``, else ``data.test_batch_size``, else
     ``data.batch_size``), EOT samples and predictions. Keys a recipe saved by an older robustx lacks fall
     back to EvalConfig's own defaults, so ``robustx eval RUN_DIR`` and ``recipe run`` agree."""
-    from ..engine.evaluate import EvalConfig
+    from robustx.engine.evaluate import EvalConfig
 
     ev, data = recipe.get("evaluate") or {}, recipe.get("data") or {}
     batch = batch_size or data.get("test_batch_size") or data.get("batch_size")
@@ -40,7 +40,7 @@ def default_val_attack(cfg: dict[str, Any]) -> dict[str, Any] | None:
 def validate(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], val_attack: dict[str, Any] | None,
              create_attack: Callable[..., Any]) -> dict[str, float]:
     """val_accuracy (and val_robust_accuracy under ``val_attack``) on at most ``train.val_limit`` images."""
-    from ..distributed import evaluate_attacks  # split across ranks under torchrun
+    from robustx.distributed import evaluate_attacks  # split across ranks under torchrun
 
     attacks = [{"name": "clean"}] + ([val_attack] if val_attack else [])
     res = evaluate_attacks(model, first_n(data, cfg["train"]["val_limit"]), attacks, create_attack,
@@ -55,11 +55,11 @@ def validate(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], va
 def test(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], create_attack: Callable[..., Any],
          host: PluginHost, run_dir: Path, progress: bool) -> dict[str, Any]:
     """The recipe's ``evaluate`` section on the test split; per-example outcomes go to RUN_DIR/eval."""
-    from ..distributed import evaluate_attacks  # split across ranks under torchrun
-    from ..precision import autocast
-    from ..threat import threat_resolver
+    from robustx.distributed import evaluate_attacks  # split across ranks under torchrun
+    from robustx.precision import autocast
+    from robustx.threat import threat_resolver
 
-    from ..preemption import requested
+    from robustx.preemption import requested
 
     ev = cfg["evaluate"]
     config = eval_config(cfg, ev["batch_size"], progress)
@@ -70,13 +70,13 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], create
     if ev["precision"] != "fp32":
         results["precision"] = ev["precision"]
     if ev.get("certify"):  # proved lower bounds beside the attacked upper bounds (robustx.certification)
-        from ..certification import certify_results
+        from robustx.certification import certify_results
 
         results = certify_results(results, model, first_n(data, ev["limit"]), ev["certify"], host,
                                   batch_size=config.batch_size, progress=progress, eval_dir=run_dir / "eval",
                                   reuse=False)  # the run's own evaluation: computed, like its attacks
     if ev.get("audit"):  # robustx.audit on the evaluated examples, with the evaluation's own EOT settings
-        from ..audit.runner import audit_fields
+        from robustx.audit.runner import audit_fields
 
         results.update(audit_fields(model, first_n(data, ev["limit"]), results, ev["audit"],
                                     create_attack=create_attack, batch_size=config.batch_size,
@@ -88,7 +88,7 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], create
 
 def low_precision_finding(precision: str) -> dict[str, Any]:
     """The audit's warning for an evaluation under autocast: rounding weakens gradient attacks."""
-    from ..audit.finding import verdict
+    from robustx.audit.finding import verdict
 
     found = verdict("warn", f"the evaluation ran under {precision} autocast (evaluate.precision: {precision}); "
                     "rounded logits and gradients weaken gradient attacks and can look like robustness",

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import results as results_io
-from ..engine.checkpoint import write_text_atomic
-from ..plugins import PluginHost
+from robustx import results as results_io
+from robustx.engine.checkpoint import write_text_atomic
+from robustx.plugins import PluginHost
 
 
 def write_results(run_dir: Path, results: dict[str, Any], title: str) -> None:
@@ -21,7 +21,7 @@ def run_analyses(run_dir: Path, specs: list[dict[str, Any]], host: PluginHost, d
     """Run ``report.analyses`` in order on the finished run; their summaries go to analysis/summary.json."""
     if not specs:
         return
-    from ..rundir import AnalysisContext, load_run
+    from robustx.rundir import AnalysisContext, load_run
 
     out_dir = run_dir / "analysis"
     out_dir.mkdir(exist_ok=True)

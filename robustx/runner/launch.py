@@ -6,18 +6,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ..engine.checkpoint import write_text_atomic
-from ..errors import RecipeError, RobustxError
-from ..plugins import PluginHost
-from ..recipe import Recipe, parse_yaml, read_text, validate
-from .directory import mark
-from .recipe_run import RecipeRun, RunOptions
+from robustx.engine.checkpoint import write_text_atomic
+from robustx.errors import RecipeError, RobustxError
+from robustx.plugins import PluginHost
+from robustx.recipe import Recipe, parse_yaml, read_text, validate
+from robustx.runner.directory import mark
+from robustx.runner.recipe_run import RecipeRun, RunOptions
 
 
 def start_run(recipe: Recipe, run_dir: Path, options: RunOptions, host: PluginHost,
               source: str | None) -> dict[str, Any]:
     """A fresh run: mark the directory as robustx's, record the resolved recipe, execute."""
-    from .. import distributed
+    from robustx import distributed
 
     if distributed.is_main():  # only rank 0 writes; the others wait until the directory is complete
         mark(run_dir, kind="run", recipe=recipe.name, source=source)
@@ -35,7 +35,7 @@ def continue_run(run_dir: Path, options: RunOptions, host: PluginHost) -> dict[s
     """
     finished = run_dir / "results.json"
     if finished.is_file():
-        from ..files import read_json
+        from robustx.files import read_json
 
         results = read_json(finished, hint=f"re-evaluate the run with `robustx eval {run_dir} --fresh`")
         more = _epochs_to_add(run_dir, results)
@@ -65,7 +65,7 @@ def _epochs_to_add(run_dir: Path, results: dict[str, Any]) -> int:
 
 
 def _resume(run_dir: Path, options: RunOptions, host: PluginHost) -> dict[str, Any]:
-    from ..files import check_writable
+    from robustx.files import check_writable
 
     check_writable(run_dir, f"--resume {run_dir}")  # checkpoints go there: refuse before training
     saved = run_dir / "recipe.yaml"

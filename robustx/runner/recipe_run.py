@@ -15,15 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import distributed
-from ..components import attack_builder
-from ..errors import DivergenceError
-from ..plugins import PluginHost
-from ..recipe import Recipe
-from . import evaluation
-from .directory import CHECKPOINT, remove_leftovers
-from .finish import epoch_line, run_analyses, write_results
-from .state import Progress, append_metrics, reconcile_model_files, restore_state, save_state, write_metrics
+from robustx import distributed
+from robustx.components import attack_builder
+from robustx.errors import DivergenceError
+from robustx.plugins import PluginHost
+from robustx.recipe import Recipe
+from robustx.runner import evaluation
+from robustx.runner.directory import CHECKPOINT, remove_leftovers
+from robustx.runner.finish import epoch_line, run_analyses, write_results
+from robustx.runner.state import Progress, append_metrics, reconcile_model_files, restore_state, save_state, write_metrics
 
 
 @dataclass
@@ -47,7 +47,7 @@ class RecipeRun:
         self.stop_reason: str | None = None
 
     def execute(self) -> dict[str, Any]:
-        from ..preemption import stop_on_signals
+        from robustx.preemption import stop_on_signals
 
         self.echo(f"run directory: {self.run_dir}")
         with stop_on_signals():  # SIGTERM/SIGUSR1: stop after the batch in flight, checkpoint, exit 128+signal
@@ -61,17 +61,17 @@ class RecipeRun:
     # -- stages -----------------------------------------------------------------------------
     def setup(self) -> None:
         """Device, seed, data, model, optimizer/schedule and defense: everything before epoch 1."""
-        from .. import __version__
-        from ..engine.divergence import DivergenceGuard
-        from ..engine.ema import build_ema
-        from ..modeling import model_metadata
-        from ..precision import StepPrecision
-        from ..seeding import seed_everything
-        from ..plugins import warn
-        from .data import load_splits
-        from .device import resolve_device
-        from .sanity import run_warnings
-        from .setup import build_model, build_training
+        from robustx import __version__
+        from robustx.engine.divergence import DivergenceGuard
+        from robustx.engine.ema import build_ema
+        from robustx.modeling import model_metadata
+        from robustx.precision import StepPrecision
+        from robustx.seeding import seed_everything
+        from robustx.plugins import warn
+        from robustx.runner.data import load_splits
+        from robustx.runner.device import resolve_device
+        from robustx.runner.sanity import run_warnings
+        from robustx.runner.setup import build_model, build_training
 
         cfg = self.cfg
         self.started = time.perf_counter()
@@ -86,7 +86,7 @@ class RecipeRun:
         self.meta = model_metadata(cfg["model"], splits.info, robustx_version=__version__, recipe=cfg["name"])
         self.train_data, self.val_data, self.test_data = splits.on(self.device)
         if cfg["data"].get("extra"):  # data.extra: a fixed share of every batch from a second source
-            from ..extra_data import mix_extra
+            from robustx.extra_data import mix_extra
 
             self.train_data = mix_extra(self.train_data, cfg["data"]["extra"], splits.info, self.host, cfg["data"])
         steps = self.train_data.num_batches(cfg["data"]["batch_size"], shard=distributed.training_shard(cfg["seed"], 1))
@@ -105,7 +105,7 @@ class RecipeRun:
         never go through DDP's hooks. ``self.model`` stays the plain module for checkpoints
         and evaluation.
         """
-        from ..precision import prepare_model
+        from robustx.precision import prepare_model
 
         train = self.cfg["train"]
         prepare_model(self.model, channels_last=train["channels_last"])
@@ -158,9 +158,9 @@ class RecipeRun:
 
     def train_epoch(self, epoch: int) -> dict[str, Any]:
         """Train one epoch, validate, score it, then checkpoint (before the best-model file; see state.py)."""
-        from ..engine.position import EpochInterrupted
-        from ..engine.train import train_one_epoch
-        from ..preemption import stop_agreed
+        from robustx.engine.position import EpochInterrupted
+        from robustx.engine.train import train_one_epoch
+        from robustx.preemption import stop_agreed
 
         cfg, t = self.cfg, self.training
         t.ctx.epoch = epoch
@@ -202,14 +202,14 @@ class RecipeRun:
 
     def evaluate(self) -> dict[str, Any]:
         """The recipe's attacks on the test split, with the best (or last) epoch's weights."""
-        from ..engine.checkpoint import read
+        from robustx.engine.checkpoint import read
 
         distributed.barrier()  # rank 0 has written the model files the other ranks read
         if self.training.ema is not None:  # the averaged weights are the trained model (train.ema)
             self.model.load_state_dict(self.training.ema.module.state_dict())
         if self.cfg["evaluate"]["checkpoint"] == "best" and self.progress.best.epoch:
             self.model.load_state_dict(read(self.run_dir / "model.safetensors")[0])
-        from ..eval_progress import EvalInterrupted
+        from robustx.eval_progress import EvalInterrupted
 
         try:
             results = evaluation.test(self.model, self.test_data, self.cfg, self.create_attack, self.host,
@@ -236,7 +236,7 @@ class RecipeRun:
     # -- preemption (robustx.preemption) -----------------------------------------------------
     def save_cut_epoch(self, cut: Any) -> None:
         """Checkpoint the epoch where a stop signal cut it (weights, optimizer, order, every RNG), then stop."""
-        from .state import gather_ranks_rng
+        from robustx.runner.state import gather_ranks_rng
 
         self.progress.position = cut.position
         self.progress.loss_reference = self.guard.reference
@@ -248,7 +248,7 @@ class RecipeRun:
                                          "(checkpoint written)")
 
     def stop_if_asked(self, where: str) -> None:
-        from ..preemption import stop_agreed
+        from robustx.preemption import stop_agreed
 
         signum = stop_agreed()
         if signum:
@@ -256,7 +256,7 @@ class RecipeRun:
 
     def preempted(self, signum: int, where: str) -> Exception:
         """The one-line ``Preempted`` error: the signal, where the run stopped, and the command to continue."""
-        from ..preemption import Preempted, signal_name
+        from robustx.preemption import Preempted, signal_name
 
         return Preempted(f"Preempted by {signal_name(signum)} {where}. A run can continue with "
                          f"`robustx recipe run {self.cfg['name']} --resume {self.run_dir}`.", signum)
@@ -282,7 +282,7 @@ class RecipeRun:
     def save_model(self, filename: str, **extra: Any) -> None:
         import json
 
-        from ..engine.checkpoint import state_tensors, write_atomic, write_text_atomic
+        from robustx.engine.checkpoint import state_tensors, write_atomic, write_text_atomic
 
         if not distributed.is_main():
             return

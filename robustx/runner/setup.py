@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..data import DatasetInfo
-from ..defense import Defense, TrainContext
-from ..plugins import PluginHost
-from ..recipe import MODEL_KEYS, factory_params
+from robustx.data import DatasetInfo
+from robustx.defense import Defense, TrainContext
+from robustx.plugins import PluginHost
+from robustx.recipe import MODEL_KEYS, factory_params
 
 if TYPE_CHECKING:
     import torch
@@ -17,8 +17,8 @@ if TYPE_CHECKING:
 
 def build_model(spec: dict[str, Any], info: DatasetInfo, host: PluginHost) -> "nn.Module":
     """The recipe's architecture (normalizing inside, with its transforms), with ``weights`` loaded."""
-    from ..engine.checkpoint import load_weights
-    from ..modeling import create_model
+    from robustx.engine.checkpoint import load_weights
+    from robustx.modeling import create_model
 
     model = create_model(spec["name"], num_classes=info.num_classes, in_channels=info.in_channels,
                          image_size=info.image_size, mean=info.mean, std=info.std, transforms=spec["transforms"],
@@ -53,7 +53,7 @@ def build_training(model: "nn.Module", cfg: dict[str, Any], info: DatasetInfo, d
     """Optimizer, schedule and defense of the recipe's ``train`` section; the defense is set up here."""
     import torch
 
-    from ..engine.optim import build_optimizer, build_schedule
+    from robustx.engine.optim import build_optimizer, build_schedule
 
     train = cfg["train"]
     optimizer = build_optimizer(model, train["optimizer"], host)

@@ -13,16 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from ..engine.checkpoint import load_training_state, read_metadata, save_training_state, write_text_atomic
-from ..errors import CheckpointError
-from ..seeding import rng_state, set_rng_state
-from .best import BestEpoch
-from .setup import Training
+from robustx.engine.checkpoint import load_training_state, read_metadata, save_training_state, write_text_atomic
+from robustx.errors import CheckpointError
+from robustx.seeding import rng_state, set_rng_state
+from robustx.runner.best import BestEpoch
+from robustx.runner.setup import Training
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from ..engine.position import EpochPosition
+    from robustx.engine.position import EpochPosition
 
 METRICS = "metrics.jsonl"
 
@@ -68,8 +68,8 @@ def restore_state(path: Path, model: "nn.Module", training: Training) -> Progres
     training.optimizer.load_state_dict(state["optimizer"])
     if training.scheduler is not None and state["scheduler"] is not None:
         training.scheduler.load_state_dict(state["scheduler"])
-    from .. import distributed
-    from ..engine.position import EpochPosition
+    from robustx import distributed
+    from robustx.engine.position import EpochPosition
 
     rng = state["rng"]
     if rng.get("ranks") and distributed.active():  # a mid-epoch stop under torchrun: this rank's own states
@@ -88,7 +88,7 @@ def restore_state(path: Path, model: "nn.Module", training: Training) -> Progres
 
 def gather_ranks_rng(training: Training) -> list[dict[str, Any]] | None:
     """Every rank's RNG states, on every rank (a collective: all ranks call it); None in one process."""
-    from .. import distributed
+    from robustx import distributed
 
     if not distributed.active():
         return None

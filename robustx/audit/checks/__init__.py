@@ -5,8 +5,8 @@ Order matters: (e) compares against the white-box results that (a) and (b) leave
 
 from __future__ import annotations
 
-from ..registry import Check
-from . import black_box, convergence, eps_sweep, gradients, randomized, single_step
+from robustx.audit.registry import Check
+from robustx.audit.checks import black_box, convergence, eps_sweep, gradients, randomized, single_step
 
 ATHALYE = "Athalye, Carlini & Wagner 2018, 'Obfuscated Gradients Give a False Sense of Security'"
 CARLINI = "Carlini et al. 2019, 'On Evaluating Adversarial Robustness'"

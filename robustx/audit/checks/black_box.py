@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import attacks
-from ..context import AuditContext, pct
-from ..finding import Finding, verdict, worst
+from robustx.audit import attacks
+from robustx.audit.context import AuditContext, pct
+from robustx.audit.finding import Finding, verdict, worst
 
 
 def _compare(name: str, black: torch.Tensor, white: torch.Tensor, tolerance: float) -> tuple[str, str]:
@@ -22,7 +22,7 @@ def _compare(name: str, black: torch.Tensor, white: torch.Tensor, tolerance: flo
 
 
 def _transfer(ctx: AuditContext, spec: dict) -> torch.Tensor:
-    from ..surrogate import distill
+    from robustx.audit.surrogate import distill
 
     x = ctx.data.to_float(ctx.data.x)
     draws = ctx.config.n_predictions if ctx.stochastic else 1

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import torch
 
-from .. import attacks
-from ..budget import describe, reduced_only
-from ..context import AuditContext, pct
-from ..finding import SEVERITY, Finding, verdict
+from robustx.audit import attacks
+from robustx.audit.budget import describe, reduced_only
+from robustx.audit.context import AuditContext, pct
+from robustx.audit.finding import SEVERITY, Finding, verdict
 
 #: above this drop (on top of the tolerance) the reported number is clearly wrong, not just loose
 FAIL_DROP = 0.05

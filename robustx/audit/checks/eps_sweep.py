@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import torch
 
-from .. import attacks
-from ..context import AuditContext, pct
-from ..finding import Finding, verdict
+from robustx.audit import attacks
+from robustx.audit.context import AuditContext, pct
+from robustx.audit.finding import Finding, verdict
 
 #: accuracy at the large budget: at most PASS_BELOW passes, at most WARN_BELOW warns, more fails
 PASS_BELOW, WARN_BELOW = 0.05, 0.20

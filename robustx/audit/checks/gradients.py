@@ -12,8 +12,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..context import AuditContext
-from ..finding import Finding, verdict
+from robustx.audit.context import AuditContext
+from robustx.audit.finding import Finding, verdict
 
 #: share of examples: above WARN_SHARE warns, above FAIL_SHARE fails (zero or non-finite gradients)
 WARN_SHARE, FAIL_SHARE = 0.01, 0.10
@@ -44,7 +44,7 @@ def gradient_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[s
 
 
 def check(ctx: AuditContext) -> Finding:
-    from ...engine.stochastic import EOTModel
+    from robustx.engine.stochastic import EOTModel
 
     target = EOTModel(ctx.model, ctx.config.eot_samples) if ctx.stochastic else ctx.model
     ctx.model.eval()

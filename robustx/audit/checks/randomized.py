@@ -8,9 +8,9 @@ version: APGD-CE and APGD-DLR with EOT).
 
 from __future__ import annotations
 
-from .. import attacks
-from ..context import AuditContext, pct
-from ..finding import Finding, verdict, worst
+from robustx.audit import attacks
+from robustx.audit.context import AuditContext, pct
+from robustx.audit.finding import Finding, verdict, worst
 
 #: an EOT drop larger than this (beyond the tolerance) fails instead of warning
 FAIL_DROP = 0.05

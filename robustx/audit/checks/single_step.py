@@ -6,9 +6,9 @@ only point the right way at the clean input (gradient masking, Athalye et al. 20
 
 from __future__ import annotations
 
-from .. import attacks
-from ..context import AuditContext, pct
-from ..finding import Finding, verdict
+from robustx.audit import attacks
+from robustx.audit.context import AuditContext, pct
+from robustx.audit.finding import Finding, verdict
 
 
 def check(ctx: AuditContext) -> Finding:
