@@ -1,4 +1,4 @@
-"""Packages are *found*, not listed, so a new subpackage (``robustx/audit/checks``) or plugin ships.
+"""Packages are *found*, not listed, so a new subpackage (``robustx/evaluation/audit/checks``) or plugin ships.
 
 Why a setup.py: pyproject's ``packages.find`` cannot rename a folder, and the built-in recipes live in
 ``recipes/`` but import as ``robustx_recipes``. Everything else (metadata, entry points, package data)

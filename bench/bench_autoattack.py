@@ -22,7 +22,7 @@ from typing import Any
 import torch
 
 import robustx
-from robustx.anymodel import load_data
+from robustx.evaluation.anymodel import load_data
 
 ATTACKS = ["autoattack", "autoattack_reference", "autoattack_fast"]
 

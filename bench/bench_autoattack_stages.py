@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 import robustx
-from robustx.anymodel import load_data
+from robustx.evaluation.anymodel import load_data
 
 STAGES = ("apgd-ce", "apgd-t", "fab-t", "square")
 

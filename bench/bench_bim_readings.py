@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 import robustx
 from bench_confidence import confidence
-from robustx.anymodel import load_data
+from robustx.evaluation.anymodel import load_data
 
 EPSILONS = (0.1, 0.2, 0.3)
 STEP_READINGS = {"step 0.1 (paper)": lambda eps: 0.1, "step eps/10": lambda eps: round(eps / 10, 3),

@@ -42,8 +42,8 @@ class ArtFriendly(nn.Module):
 
 
 def mnist(data_root: str | None, n: int) -> tuple[torch.Tensor, torch.Tensor]:
-    from robustx.data import open_dataset
-    from robustx.plugins import get_host
+    from robustx.datasets.bundle import open_dataset
+    from robustx.host.manager import get_host
 
     test = open_dataset("mnist", data_root, get_host()).test
     return test.as_float()[:n], test.y[:n]
@@ -127,9 +127,9 @@ def bench_smoothing(x: torch.Tensor, y: torch.Tensor, sigma: float, n: int, n0: 
 
 
 def bench_invariant(run_dir: str, eps: float, n: int) -> None:
-    from robustx.plugins import get_host
-    from robustx.rundir import load_run
-    from robustx.threat import declared_threat
+    from robustx.host.manager import get_host
+    from robustx.runs.rundir import load_run
+    from robustx.config.threat import declared_threat
     from robustx_certify import ibp
 
     run = load_run(run_dir)

@@ -18,8 +18,8 @@ import torch
 from torch import nn
 
 import robustx
-from robustx.anymodel import load_data
-from robustx.rundir import RunDir
+from robustx.evaluation.anymodel import load_data
+from robustx.runs.rundir import RunDir
 
 COLUMNS = ["Natural", "FGSM 0.3", "BIM 0.2", "BIM 0.3", "C&W 0.3", "PGD-40 0.3", "AutoAttack 0.3"]
 

@@ -69,6 +69,7 @@ def scan(root: Path) -> dict[str, object]:
     files = sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
     modules = {module_name(p, root): p for p in files}
     graph: dict[str, set[str]] = {m: set() for m in modules}
+    inside_where: dict[str, int] = {}
     inside = 0
     lines = 0
     for name, path in modules.items():
@@ -80,11 +81,14 @@ def scan(root: Path) -> dict[str, object]:
             targets = [t for t in _resolve(name, path.name == "__init__.py", node, set(modules)) if t in modules]  # type: ignore[arg-type]
             if in_function:
                 inside += 1
+                for target in targets:
+                    inside_where[target] = inside_where.get(target, 0) + 1
             for target in targets:
                 if target != name:
                     graph[name].add(target)
     return {"files": len(files), "lines": lines, "root_modules": sum(1 for p in files if p.parent == root),
-            "imports_in_functions": inside, "cycles": cycles(graph)}
+            "imports_in_functions": inside, "cycles": cycles(graph), "graph": graph,
+            "imports_in_functions_of_robustx": sum(inside_where.values())}
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -130,8 +134,9 @@ def main() -> None:
     args = parser.parse_args()
     found = scan(Path(args.root).resolve())
     groups = found.pop("cycles")
+    found.pop("graph")
     print(f"{args.root}: {found['lines']} lines in {found['files']} .py files, {found['root_modules']} modules at the "
-          f"root, {found['imports_in_functions']} imports inside functions, {len(groups)} import cycles "
+          f"root, {found['imports_in_functions']} imports inside functions ({found['imports_in_functions_of_robustx']} of robustx modules), {len(groups)} import cycles "
           f"(largest: {len(groups[0]) if groups else 0} modules)")
     if args.cycles:
         for group in groups:

@@ -1,7 +1,7 @@
 """DDP scaling of robustx's PGD-AT epoch from 1 to N processes at a fixed global batch.
 
 Each process count runs this file under torchrun (``python -m torch.distributed.run``); the
-workers train robustx's ``train_one_epoch`` on their shards (``robustx.distributed.Shard``)
+workers train robustx's ``train_one_epoch`` on their shards (``robustx.base.distributed.Shard``)
 through DDP, exactly as ``robustx recipe run --nproc N`` does. Efficiency = throughput(N) /
 (N x throughput(1)). gloo on CPU (processes share the machine's cores: each gets
 ``--threads``), NCCL with one GPU per process on CUDA.
@@ -29,13 +29,13 @@ def worker(args: argparse.Namespace) -> None:
     import torch
 
     import robustx
-    from robustx import distributed
-    from robustx.data import ImageSet
-    from robustx.defense import TrainContext
-    from robustx.engine.batches import DeviceImageSet
-    from robustx.engine.train import train_one_epoch
-    from robustx.plugins import registry
-    from robustx.runner.device import resolve_device
+    from robustx.base import distributed
+    from robustx.datasets.bundle import ImageSet
+    from robustx.train.defense import TrainContext
+    from robustx.datasets.batches import DeviceImageSet
+    from robustx.train.epoch import train_one_epoch
+    from robustx.host.manager import registry
+    from robustx.base.device import resolve_device
 
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

@@ -22,12 +22,12 @@ from typing import Any
 import torch
 
 import robustx
-from robustx.defense import TrainContext
-from robustx.engine.batches import DeviceImageSet
-from robustx.engine.ema import WeightAverage
-from robustx.engine.mixed import MixedImageSet
-from robustx.engine.train import train_one_epoch
-from robustx.plugins import registry
+from robustx.train.defense import TrainContext
+from robustx.datasets.batches import DeviceImageSet
+from robustx.train.ema import WeightAverage
+from robustx.datasets.mixed import MixedImageSet
+from robustx.train.epoch import train_one_epoch
+from robustx.host.manager import registry
 
 PGD = {"name": "pgd", "eps": 0.1, "alpha": 0.025, "steps": 10}
 TRADES = {"name": "trades", "eps": 0.1, "alpha": 0.025, "steps": 10, "beta": 6.0}
@@ -71,7 +71,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--model", default="fast_mnist_net")
     args = parser.parse_args()
-    bundle = registry("dataset").create("fashion_mnist", root=str(robustx.data.resolve_data_root(None)),
+    bundle = registry("dataset").create("fashion_mnist", root=str(robustx.config.data_source.resolve_data_root(None)),
                                         download=False)
     data = DeviceImageSet(bundle.train.subset(torch.arange(args.n)), torch.device("cpu"))
     extra_data = DeviceImageSet(bundle.train.subset(torch.arange(args.n, 2 * args.n)), torch.device("cpu"))

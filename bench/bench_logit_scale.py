@@ -27,7 +27,7 @@ from torch import nn
 
 import robustx
 from bench_confidence import confidence
-from robustx.anymodel import load_data
+from robustx.evaluation.anymodel import load_data
 
 PAPER_MARGIN = 3.0
 

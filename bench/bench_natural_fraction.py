@@ -20,11 +20,11 @@ import statistics
 
 import torch
 
-from robustx.data import DatasetInfo, ImageSet
-from robustx.defense import TrainContext
-from robustx.engine.batches import DeviceImageSet
-from robustx.engine.train import train_one_epoch
-from robustx.plugins import registry
+from robustx.datasets.bundle import DatasetInfo, ImageSet
+from robustx.train.defense import TrainContext
+from robustx.datasets.batches import DeviceImageSet
+from robustx.train.epoch import train_one_epoch
+from robustx.host.manager import registry
 
 ATTACKS = [{"name": "pgd", "eps": 0.1}, {"name": "pgd_l2", "eps": 1.5}]
 

@@ -23,12 +23,12 @@ import torch
 import torch.nn.functional as F
 
 import robustx
-from robustx.data import ImageSet
-from robustx.defense import TrainContext
-from robustx.engine.batches import DeviceImageSet
-from robustx.engine.train import train_one_epoch
-from robustx.plugins import registry
-from robustx.precision import StepPrecision, prepare_model
+from robustx.datasets.bundle import ImageSet
+from robustx.train.defense import TrainContext
+from robustx.datasets.batches import DeviceImageSet
+from robustx.train.epoch import train_one_epoch
+from robustx.host.manager import registry
+from robustx.train.precision import StepPrecision, prepare_model
 
 EPS, ALPHA, STEPS, LR = 8 / 255, 2 / 255, 10, 0.1
 MODES = {"fp32": ("fp32", False, False), "bf16": ("bf16", False, False),
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--channels-last", action="store_true", help="the ratio with channels_last on both sides")
     parser.add_argument("--modes", nargs="*", default=list(MODES), choices=list(MODES))
     args = parser.parse_args()
-    from robustx.runner.device import resolve_device
+    from robustx.base.device import resolve_device
 
     device = resolve_device(args.device)
     gen = torch.Generator().manual_seed(0)

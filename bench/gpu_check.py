@@ -7,7 +7,7 @@ On a CUDA machine (at most ~8 minutes; ``--budget-s`` stops early and says which
   robustx's engine (``pgd_at`` defense with the registry's ``pgd`` inside ``train_one_epoch``) and
   through a hand-written PyTorch loop doing the same work, and peak GPU memory of each;
 - AutoAttack (``autoattack``, the published configuration) evaluation throughput through
-  ``robustx.engine.evaluate`` on the trained model, images/s;
+  ``robustx.evaluation.evaluator`` on the trained model, images/s;
 - a 1-GPU DDP sanity check: two training steps through ``DistributedDataParallel`` (world size 1,
   NCCL) give the same weights as without DDP (the largest difference is reported).
 
@@ -82,12 +82,12 @@ def reset_memory(device: torch.device) -> None:
 def robustx_step(s: Settings, device: torch.device, precision: str, channels_last: bool, compile_: bool,
                  data: tuple[torch.Tensor, torch.Tensor]) -> Callable[[int, int], None]:
     """Train on batches [first, last) through robustx's engine (as a recipe does)."""
-    from robustx.data import ImageSet
-    from robustx.defense import TrainContext
-    from robustx.engine.batches import DeviceImageSet
-    from robustx.engine.train import train_one_epoch
-    from robustx.plugins import registry
-    from robustx.precision import StepPrecision, prepare_model
+    from robustx.datasets.bundle import ImageSet
+    from robustx.train.defense import TrainContext
+    from robustx.datasets.batches import DeviceImageSet
+    from robustx.train.epoch import train_one_epoch
+    from robustx.host.manager import registry
+    from robustx.train.precision import StepPrecision, prepare_model
 
     model = build_model(s, device)
     prepare_model(model, channels_last=channels_last)
@@ -170,11 +170,11 @@ def throughput(make: Callable[..., Callable[[int, int], None]], s: Settings, dev
 
 def autoattack_throughput(s: Settings, device: torch.device, data: tuple[torch.Tensor, torch.Tensor]) -> dict:
     """robustx's evaluation of ``s.aa_attack`` on ``s.aa_images`` images of an (untrained) model."""
-    from robustx.components import attack_builder
-    from robustx.data import ImageSet
-    from robustx.engine.batches import DeviceImageSet
-    from robustx.engine.evaluate import EvalConfig, evaluate_outcomes, results_from
-    from robustx.plugins import get_host
+    from robustx.config.components import attack_builder
+    from robustx.datasets.bundle import ImageSet
+    from robustx.datasets.batches import DeviceImageSet
+    from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes, results_from
+    from robustx.host.manager import get_host
 
     model = build_model(s, device).eval()
     x, y = data

@@ -17,8 +17,8 @@ import argparse
 import torch
 from safetensors.torch import save_file
 
-from robustx.data import resolve_data_root
-from robustx.plugins import registry
+from robustx.config.data_source import resolve_data_root
+from robustx.host.manager import registry
 
 
 def main() -> None:
@@ -30,7 +30,7 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="default: DATA_ROOT/fmnist_extra.safetensors")
     args = parser.parse_args()
     bundle = registry("dataset").create("fashion_mnist", root=str(resolve_data_root(None)), download=False)
-    # the permutation robustx.runner.data.split draws for the run (same seed, same length)
+    # the permutation robustx.datasets.splits.split draws for the run (same seed, same length)
     order = torch.randperm(len(bundle.train), generator=torch.Generator().manual_seed(args.seed))
     start = int(round(len(order) * args.val_split)) + args.limit
     index = order[start:start + args.n]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 _HERE = Path(__file__).parent
 

@@ -7,22 +7,22 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from robustx.data import DatasetBundle, DatasetInfo, ImageSet
-from robustx.defense import Defense, TrainContext
-from robustx.errors import RobustxError
-from robustx.hookspecs import hookimpl, hookspec
-from robustx.params import Range
+from robustx.datasets.bundle import DatasetBundle, DatasetInfo, ImageSet
+from robustx.train.defense import Defense, TrainContext
+from robustx.base.errors import RobustxError
+from robustx.base.version import __version__
+from robustx.host.hookspecs import hookimpl, hookspec
+from robustx.config.params import Range
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from torch import nn
 
-__version__ = "0.1.0"
 
 __all__ = [
     "DatasetBundle", "DatasetInfo", "Defense", "ImageSet", "Range", "RobustxError", "TrainContext",
-    "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
+    "__version__", "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
     "register_plugin", "run_recipe",
 ]
 
@@ -34,7 +34,7 @@ def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] 
     Options: ``out`` (runs folder), ``device`` (auto|cpu|cuda), ``resume`` (a run directory robustx
     created; ``name_or_path`` may then be None), ``progress``, ``echo`` (callable for status lines).
     """
-    from robustx.runner.entry import run_recipe as _run
+    from robustx.runs.entry import run_recipe as _run
 
     return _run(name_or_path, overrides, **options)
 
@@ -43,18 +43,18 @@ def create_model(name: str, **kwargs: Any) -> "nn.Module":
     """``create_model("resnet20", num_classes=10, in_channels=3, image_size=32, mean=..., std=...)``.
 
     Architecture parameters and ``transforms`` are checked the way a recipe's ``model:`` is
-    (robustx.components.check_spec).
+    (robustx.config.components.check_spec).
     """
-    from robustx.components import check_model_kwargs
-    from robustx.modeling import create_model as _create
+    from robustx.config.components import check_model_kwargs
+    from robustx.models.build import create_model as _create
 
     return _create(name, **check_model_kwargs(name, kwargs))
 
 
 def create_attack(name: str, model: "nn.Module", **params: Any) -> Any:
     """``create_attack("pgd", model, eps=8/255)`` -> ``attack(x, y) -> x_adv``; params are validated."""
-    from robustx.components import check_attack_params
-    from robustx.plugins import get_host
+    from robustx.config.components import check_attack_params
+    from robustx.host.manager import get_host
 
     checked = check_attack_params(name, params, f"attack {name}")  # the recipe's rules, budgets included
     return get_host().registry("attack").create(name, model, **checked)
@@ -66,34 +66,34 @@ def evaluate(model: "nn.Module", data: Any, attacks: Any = ("clean",), **options
     ``evaluate(model, "mnist", attacks=["clean", {"name": "pgd", "eps": 0.3}], audit="quick")``.
     Options: ``audit``, ``device``, ``limit``, ``data_root``, ``batch_size``, ``eot_samples``, ``n_predictions``.
     """
-    from robustx.anymodel import evaluate as _evaluate
+    from robustx.evaluation.anymodel import evaluate as _evaluate
 
     return _evaluate(model, data, attacks, **options)
 
 
 def load_model(run_dir: "str | Path", device: str = "cpu") -> "nn.Module":
     """The trained model of a run directory (rebuilt from model.json + model.safetensors)."""
-    from robustx.modeling import load_model as _load
+    from robustx.models.build import load_model as _load
 
     return _load(run_dir, device=device)
 
 
 def load_run(run_dir: "str | Path") -> Any:
     """A finished run: recipe, metrics, results, model(), dataset(), tracked()."""
-    from robustx.rundir import load_run as _load
+    from robustx.runs.rundir import load_run as _load
 
     return _load(run_dir)
 
 
 def register_plugin(plugin: Any, name: str | None = None) -> str:
     """Register a plugin object or module in this process (scripting); returns its name."""
-    from robustx.plugins import get_host
+    from robustx.host.manager import get_host
 
     return get_host().register_plugin(plugin, name)
 
 
 def list_components(kind: str) -> list[str]:
     """Registered names of one kind: attack, defense, transform, architecture, dataset, recipe, analysis."""
-    from robustx.plugins import get_host
+    from robustx.host.manager import get_host
 
     return get_host().registry(kind).names()

@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 import robustx
-from robustx import distributed
-from robustx.reevaluate import evaluate_run
+from robustx.base import distributed
+from robustx.runs.reevaluate import evaluate_run
 
 ATTACKS = [{"name": "clean"}, {"name": "fgsm", "eps": 0.1},
            {"name": "pgd", "eps": 0.1, "alpha": 0.03, "steps": 3, "random_start": False}]

@@ -9,7 +9,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 ROOT = Path(__file__).resolve().parents[1]
 ROBUSTX = [sys.executable, "-m", "robustx"]

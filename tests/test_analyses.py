@@ -13,9 +13,9 @@ from typing import Annotated
 import pytest
 from tiny_run import tiny_run
 
-from robustx.hookspecs import hookimpl
-from robustx.params import Range
-from robustx.plugins import PluginHost
+from robustx.host.hookspecs import hookimpl
+from robustx.config.params import Range
+from robustx.host.manager import PluginHost
 
 torch = pytest.importorskip("torch")
 
@@ -255,7 +255,7 @@ def test_robustness_curve_pgd_is_monotone_and_reaches_zero(tiny_model, digits_te
 
 
 def test_robustness_curve_rejects_bad_attack_params(tiny_model, sample_batch, attack_registry):
-    from robustx.errors import ParamError, UnknownNameError
+    from robustx.base.errors import ParamError, UnknownNameError
     from robustx_analyses.curves import robustness_curve
 
     x, y = sample_batch
@@ -267,7 +267,7 @@ def test_robustness_curve_rejects_bad_attack_params(tiny_model, sample_batch, at
 
 # -- run directories, registry, report ------------------------------------------------------
 def test_report_input_reads_the_real_run_through_rundir(run_dir):
-    from robustx.rundir import load_run
+    from robustx.runs.rundir import load_run
     from robustx_analyses.report_input import ReportInput
 
     run = load_run(run_dir)
@@ -290,7 +290,7 @@ def test_test_helpers_are_not_installed():
     import importlib.util
 
     assert importlib.util.find_spec("robustx_analyses.testing") is None
-    assert importlib.util.find_spec("robustx_analyses.rundir") is None  # runs are read by robustx.rundir only
+    assert importlib.util.find_spec("robustx_analyses.rundir") is None  # runs are read by robustx.runs.rundir only
 
 
 #: each analysis's cheap parameters, registered next to it (``register(..., smoke={...})``)
@@ -307,8 +307,8 @@ def test_every_analysis_is_registered():
 @pytest.mark.parametrize("name", ANALYSIS_NAMES)
 def test_analysis_runs_through_the_registry(name, run_dir, tmp_path):
     """Every registered analysis: recipe-style params validate, it runs on the core's context, writes what it says."""
-    from robustx.components import check_spec
-    from robustx.rundir import AnalysisContext, load_run
+    from robustx.config.components import check_spec
+    from robustx.runs.rundir import AnalysisContext, load_run
 
     entry = PluginHost().registry("analysis").get(name)
     params = check_spec("analysis", {"name": name, **FAST_PARAMS.get(name, {})}, f"report.analyses.{name}")
@@ -341,8 +341,8 @@ class _HostOnlyAttack:
 
 def test_analyses_use_the_runs_plugin_host(run_dir, tmp_path):
     """Attacks come from the host the run was loaded with, not from the process-wide one."""
-    from robustx.errors import UnknownNameError
-    from robustx.rundir import AnalysisContext, load_run
+    from robustx.base.errors import UnknownNameError
+    from robustx.runs.rundir import AnalysisContext, load_run
     from robustx_analyses.analyses import robustness_curve
 
     host = PluginHost()
@@ -504,7 +504,7 @@ def test_analyze_command_checks_values_like_a_recipe(cli, run_copy):
 
 
 def test_missing_run_dir_is_a_clean_error(tmp_path):
-    from robustx.errors import RobustxError
+    from robustx.base.errors import RobustxError
     from robustx_analyses.report_input import ReportInput, load_report_input
 
     with pytest.raises(RobustxError, match="does not exist"):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from robustx.errors import ParamError
-from robustx.params import validate_params
-from robustx.plugins import PluginHost
+from robustx.base.errors import ParamError
+from robustx.config.params import validate_params
+from robustx.host.manager import PluginHost
 
 PROVIDED = ("num_classes", "in_channels", "image_size")
 SHAPES = {"cifar": (3, 32), "mnist": (1, 28)}
@@ -156,7 +156,7 @@ def test_wide_resnet_depth_must_be_6n_plus_4():
 def test_listing_architectures_does_not_import_torch():
     code = (
         "import sys\n"
-        "from robustx.plugins import PluginHost\n"
+        "from robustx.host.manager import PluginHost\n"
         "host = PluginHost()\n"
         "names = host.registry('architecture').names() + host.registry('transform').names()\n"
         "assert 'resnet20' in names and 'noisenet' in names, names\n"

@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from robustx.errors import ParamError
-from robustx.hookspecs import hookimpl
-from robustx.params import validate_params
-from robustx.plugins import PluginHost
-from robustx.threat import threat_model
-from robustx.seeding import seed_everything
+from robustx.base.errors import ParamError
+from robustx.host.hookspecs import hookimpl
+from robustx.config.params import validate_params
+from robustx.host.manager import PluginHost
+from robustx.config.threat import threat_model
+from robustx.base.seeding import seed_everything
 
 REGISTRY = PluginHost().registry("attack")
 NAMES = [entry.name for entry in REGISTRY if "{" not in entry.name]
@@ -33,7 +33,7 @@ DERIVED_BUDGET = {"Linf": 0.3, "L2": 3.0, "L1": 20.0}
 
 def smoke_params(entry: Any) -> dict[str, Any]:
     """The attack's registered ``smoke`` parameters (next to its registration), else a derived budget."""
-    from robustx.threat import _default, declared_threat
+    from robustx.config.threat import _default, declared_threat
 
     if entry.smoke is not None:
         return dict(entry.smoke)
@@ -99,7 +99,7 @@ def accuracy(model, x, y) -> float:  # noqa: ANN001
 @pytest.mark.parametrize("name", NAMES)
 def test_smoke_params_are_valid(name: str) -> None:
     """The contract parameters pass robustx's one validation path (the recipe's, budgets included)."""
-    from robustx.components import check_spec
+    from robustx.config.components import check_spec
 
     check_spec("attack", {"name": name, **FAST_PARAMS[name]}, f"smoke parameters of {name}")
 
@@ -120,9 +120,9 @@ UNSPECIFIED: set[str] = set()
 
 @pytest.mark.parametrize("name", NAMES)
 def test_declares_a_threat_model(name: str, tiny_model) -> None:
-    """Every attack declares its threat model (robustx.threat) or is listed in UNSPECIFIED, and the
+    """Every attack declares its threat model (robustx.config.threat) or is listed in UNSPECIFIED, and the
     declaration agrees with the attack object's own norm/eps (what the eps-ball check uses)."""
-    from robustx.threat import declared_threat, resolve_threat
+    from robustx.config.threat import declared_threat, resolve_threat
 
     factory = REGISTRY.get(name).factory
     if name in UNSPECIFIED:

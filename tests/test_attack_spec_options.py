@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 import robustx
-from robustx.errors import RobustxError
+from robustx.base.errors import RobustxError
 
 PGD = {"name": "pgd", "eps": 0.15, "alpha": 0.05, "steps": 2}
 
@@ -44,7 +44,7 @@ def test_bad_restarts_are_one_line_errors(tiny_model, digits_tensors, spec, mess
 
 
 def test_restarts_in_a_recipe_validate_and_show_in_the_table(tiny_model, digits_tensors) -> None:
-    from robustx.results import table_rows
+    from robustx.evaluation.results import table_rows
 
     _, _, xt, yt = digits_tensors
     res = robustx.evaluate(tiny_model, (xt[:32], yt[:32]), attacks=[{**PGD, "restarts": 2}])

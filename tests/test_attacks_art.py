@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from robustx.errors import ParamError
-from robustx.params import validate_params
-from robustx.plugins import PluginHost
+from robustx.base.errors import ParamError
+from robustx.config.params import validate_params
+from robustx.host.manager import PluginHost
 
 REGISTRY = PluginHost().registry("attack")
 

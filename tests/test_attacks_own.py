@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 import robustx
-from robustx.functional import logit_margin
+from robustx.base.functional import logit_margin
 
 
 def test_cw_linf_lowers_the_margin_within_eps(tiny_model, sample_batch):

@@ -7,14 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from robustx.audit import Check, register_check, run_audit
-from robustx.audit.finding import verdict
-from robustx.audit.registry import _EXTRA
-from robustx.data import ImageSet
-from robustx.engine.batches import DeviceImageSet
-from robustx.engine.evaluate import EvalConfig, evaluate_attacks
-from robustx.engine.specs import attack_params
-from robustx.errors import DuplicateNameError, ParamError
+from robustx.evaluation.audit import Check, register_check, run_audit
+from robustx.evaluation.audit.finding import verdict
+from robustx.evaluation.audit.checklist import _EXTRA
+from robustx.datasets.bundle import ImageSet
+from robustx.datasets.batches import DeviceImageSet
+from robustx.evaluation.evaluator import EvalConfig, evaluate_attacks
+from robustx.config.specs import attack_params
+from robustx.base.errors import DuplicateNameError, ParamError
 
 EPS = 0.1
 ATTACKS = [{"name": "clean"}, {"name": "fgsm", "eps": EPS}, {"name": "pgd", "eps": EPS, "alpha": 0.025, "steps": 10}]
@@ -55,7 +55,7 @@ class RandomInput(nn.Module):
 
 @pytest.fixture(scope="module")
 def create_attack():
-    from robustx.plugins import get_host
+    from robustx.host.manager import get_host
 
     registry = get_host().registry("attack")
     return lambda spec, target: registry.create(spec["name"], target, **attack_params(spec))
@@ -156,7 +156,7 @@ def test_unknown_level_is_one_line_with_suggestion(tiny_model, audit_data):
 
 
 def test_failed_audit_shows_a_banner_in_results_md_and_terminal():
-    from robustx.results import markdown, terminal_table
+    from robustx.evaluation.results import markdown, terminal_table
 
     results = {"schema_version": 2, "clean_accuracy": 0.9, "threat_models": [], "attacks": [], "n": 10,
                "audit": [{"id": "f", "check": "gradient_health", "status": "fail", "evidence": "zero gradients",
@@ -226,7 +226,7 @@ def test_convergence_flags_an_evaluation_whose_only_autoattack_is_reduced(tiny_m
     assert "autoattack_fast (3 iterations)" in findings["b"]["evidence"]
     assert "{name: autoattack, norm: Linf" in findings["b"]["advice"]
 
-    from robustx.audit.budget import reduced_only
+    from robustx.evaluation.audit.budget import reduced_only
 
     legacy = {"name": "autoattack", "norm": "Linf", "eps": EPS, "params": {"eps": EPS, "norm": "Linf"}}
     published = {**legacy, "budget": "published"}
@@ -235,7 +235,7 @@ def test_convergence_flags_an_evaluation_whose_only_autoattack_is_reduced(tiny_m
 
 
 def test_audit_evidence_writes_budgets_like_the_tables() -> None:
-    from robustx.audit.attacks import label
+    from robustx.evaluation.audit.attacks import label
 
     assert label({"name": "pgd", "steps": 20, "eps": 8 / 255}) == "pgd-20 eps=8/255"
     assert label({"name": "fgsm", "eps": 0.1}) == "fgsm eps=0.1"

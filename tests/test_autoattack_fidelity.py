@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from robustx.plugins import get_host
+from robustx.host.manager import get_host
 
 REGISTRY = get_host().registry("attack")
 VERSIONS = ("standard", "plus", "rand")
@@ -122,8 +122,8 @@ def test_autoattack_agrees_with_the_reference_code(norm: str, eps: float) -> Non
 
 
 def test_a_reduced_budget_may_not_be_labelled_autoattack() -> None:
-    from robustx.errors import ParamError
-    from robustx.recipe import validate_attack
+    from robustx.base.errors import ParamError
+    from robustx.config.recipe import validate_attack
 
     host = get_host()
     for name in ("autoattack", "autoattack_reference"):
@@ -150,7 +150,7 @@ def test_results_rows_record_the_budget_and_each_sub_attack(tiny_model, digits_t
     accuracies = [s["robust_accuracy"] for s in row["stages"]]
     assert accuracies == sorted(accuracies, reverse=True)  # each stage only removes robust examples
     assert accuracies[-1] == pytest.approx(row["robust_accuracy"])
-    from robustx.results import markdown
+    from robustx.evaluation.results import markdown
 
     text = markdown(results, "run")
     assert "autoattack_fast (reduced budget)" in text

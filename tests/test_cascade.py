@@ -1,4 +1,4 @@
-"""``evaluate.mode: cascade`` (robustx.engine.cascade): per threat model, each attack runs only on the
+"""``evaluate.mode: cascade`` (robustx.evaluation.cascade): per threat model, each attack runs only on the
 examples still correct; every group (worst-case) number equals ``each`` mode's, over every shipped attack."""
 
 from __future__ import annotations
@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from robustx.components import attack_builder
-from robustx.data import ImageSet
-from robustx.engine.batches import DeviceImageSet
-from robustx.engine.evaluate import EvalConfig, evaluate_outcomes, results_from
-from robustx.plugins import PluginHost
-from robustx.seeding import seed_everything
-from robustx.threat import threat_resolver
+from robustx.config.components import attack_builder
+from robustx.datasets.bundle import ImageSet
+from robustx.datasets.batches import DeviceImageSet
+from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes, results_from
+from robustx.host.manager import PluginHost
+from robustx.base.seeding import seed_everything
+from robustx.config.threat import threat_resolver
 from test_attack_contract import FAST_PARAMS
 
 HOST = PluginHost()

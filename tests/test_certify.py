@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from torch import nn
 
 import robustx
-from robustx.errors import ParamError, UnknownNameError
+from robustx.base.errors import ParamError, UnknownNameError
 
 EPS = 0.05  # the budget the invariant test attacks at (8x8 digits, an IBP-trained small_cnn)
 RECIPE = {
@@ -48,8 +48,8 @@ def ibp_run(tmp_path_factory) -> Path:
 
 
 def _digits_test(n: int = 120) -> tuple[torch.Tensor, torch.Tensor]:
-    from robustx.data import open_dataset
-    from robustx.plugins import get_host
+    from robustx.datasets.bundle import open_dataset
+    from robustx.host.manager import get_host
 
     test = open_dataset("digits", None, get_host()).test
     return test.as_float()[:n], test.y[:n]
@@ -98,7 +98,7 @@ def test_certifier_specs_are_validated_with_did_you_mean():
     with pytest.raises(ParamError, match=r"certify\[0\]\.sigma"):
         robustx.evaluate(model, (x, y), ["clean"], certify=[{"name": "smoothing", "sigma": -1}])
     with pytest.raises(ParamError, match=r"evaluate\.certify\[0\]\.eps: must be <= 1, got 8"):
-        from robustx.recipe import validate
+        from robustx.config.recipe import validate
 
         validate({**RECIPE, "evaluate": {**RECIPE["evaluate"], "certify": [{"name": "ibp", "eps": 8}]}})
 
@@ -113,8 +113,8 @@ def _linf_attacks(eps: float) -> list[dict]:
     with their iteration counts cut where the factory has one (a certified example resists any count)."""
     import inspect
 
-    from robustx.plugins import get_host
-    from robustx.threat import declared_threat
+    from robustx.host.manager import get_host
+    from robustx.config.threat import declared_threat
 
     cheap = {"steps": 10, "max_iter": 5, "n_queries": 200, "max_eval": 200, "init_eval": 10, "n_restarts": 1,
              "nb_restarts": 1, "binary_search_steps": 2, "num_random_init": 1, "initial_const": 1.0}
@@ -212,10 +212,10 @@ def test_smoothing_is_seeded_per_example():
     runs = [robustx.evaluate(model, (x, y), ["clean"], certify=[spec], batch_size=b) for b in (4, 12, 12)]
     rows = [r["certified"][0] for r in runs]
     assert rows[0]["certified_accuracy"] == rows[1]["certified_accuracy"] == rows[2]["certified_accuracy"]
-    from robustx.certification import run_certifiers
-    from robustx.data import ImageSet
-    from robustx.engine.batches import DeviceImageSet
-    from robustx.plugins import get_host
+    from robustx.evaluation.certification import run_certifiers
+    from robustx.datasets.bundle import ImageSet
+    from robustx.datasets.batches import DeviceImageSet
+    from robustx.host.manager import get_host
 
     full = run_certifiers(model, DeviceImageSet(ImageSet(x, y), torch.device("cpu")), [spec], get_host(), batch_size=5)
     head = run_certifiers(model, DeviceImageSet(ImageSet(x[:5], y[:5]), torch.device("cpu")), [spec], get_host())
@@ -232,7 +232,7 @@ def test_recipe_writes_the_bracket_and_per_example_certificates(ibp_run):
     assert smooth["classifier"] == "smoothed (sigma=0.25)" and "abstain_rate" in smooth
     markdown = (ibp_run / "results.md").read_text()
     assert "## Certified accuracy" in markdown and f"certified {100 * group['certified_accuracy']:.1f}% <= true" in markdown
-    from robustx import certificates
+    from robustx.evaluation import certificates
 
     labels, saved = certificates.load(ibp_run / "eval")
     assert len(labels) == 120 and [c.spec["name"] for c in saved] == ["ibp", "smoothing"]
@@ -256,8 +256,8 @@ def test_eval_cli_adds_a_certifier_to_a_finished_run(ibp_run):
 
 
 def test_gaussian_aug_trains_on_noisy_inputs():
-    from robustx.defense import TrainContext
-    from robustx.plugins import get_host
+    from robustx.train.defense import TrainContext
+    from robustx.host.manager import get_host
 
     defense = get_host().registry("defense").create("gaussian_aug", sigma=0.5)
     model = robustx.create_model("small_cnn", num_classes=10, in_channels=1, image_size=8)
@@ -270,8 +270,8 @@ def test_gaussian_aug_trains_on_noisy_inputs():
 
 
 def test_the_bracket_reads_the_same_in_every_table():
-    """Terminal and results.md (robustx.results), studies' table.md (threat_summary) and the HTML report's rows."""
-    from robustx.results import markdown, terminal_table, threat_summary
+    """Terminal and results.md (robustx.evaluation.results), studies' table.md (threat_summary) and the HTML report's rows."""
+    from robustx.evaluation.results import markdown, terminal_table, threat_summary
     from robustx_analyses.results_view import threat_rows
 
     results = {"schema_version": 2, "clean_accuracy": 0.9, "n": 10, "worst_case_accuracy": 0.8,
@@ -298,8 +298,8 @@ def test_the_bracket_reads_the_same_in_every_table():
 
 def test_ibp_training_schedule_ramps_eps_and_kappa_as_gowal():
     """Clean warm-up, then eps 0 -> eps and kappa 1 -> kappa linearly over the ramp, then constant."""
-    from robustx.defense import TrainContext
-    from robustx.plugins import get_host
+    from robustx.train.defense import TrainContext
+    from robustx.host.manager import get_host
 
     defense = get_host().registry("defense").create("ibp", eps=0.4, kappa=0.5, warmup_epochs=1, ramp_epochs=2)
     model = robustx.create_model("small_cnn", num_classes=10, in_channels=1, image_size=8)
@@ -316,8 +316,9 @@ def test_ibp_training_schedule_ramps_eps_and_kappa_as_gowal():
 
 def test_a_certificate_an_attack_breaks_is_counted():
     """The runtime invariant check can fail: a (wrong) certificate on an example an attack broke is counted."""
-    from robustx.certification import CertOutcome, attach
-    from robustx.worstcase import AttackOutcome, Outcomes, summarize
+    from robustx.evaluation.certificates import CertOutcome
+    from robustx.evaluation.certification import attach
+    from robustx.evaluation.worstcase import AttackOutcome, Outcomes, summarize
 
     clean = torch.ones(4)
     pgd = AttackOutcome({"name": "pgd", "label": "pgd", "norm": "Linf", "eps": 0.1}, {"name": "pgd"},
@@ -333,7 +334,7 @@ def test_a_certificate_an_attack_breaks_is_counted():
 
 def test_a_graph_traced_while_training_never_bounds_the_eval_model():
     """inference_noise is off while training and on in eval: IBP may train through it but must refuse to certify it."""
-    from robustx.engine.stochastic import training_phase
+    from robustx.evaluation.stochastic import training_phase
     from robustx_certify import ibp
 
     model = robustx.create_model("small_cnn", num_classes=10, in_channels=1, image_size=8,

@@ -111,7 +111,7 @@ def test_debug_shows_the_traceback():
 
 
 def test_validate_every_shipped_recipe(runner, monkeypatch):
-    from robustx.plugins import registry
+    from robustx.host.manager import registry
 
     monkeypatch.delenv("ROBUSTX_OFFLINE")  # online, missing datasets are fetched on first use: valid
 
@@ -121,8 +121,8 @@ def test_validate_every_shipped_recipe(runner, monkeypatch):
 
 
 def test_every_shipped_recipe_starts_with_how_to_run_it():
-    from robustx.recipe import find_recipe
-    from robustx.plugins import registry
+    from robustx.config.recipe import find_recipe
+    from robustx.host.manager import registry
 
     for name in registry("recipe").names():
         text = find_recipe(name).read_text()

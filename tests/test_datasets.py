@@ -22,9 +22,9 @@ from data_writers import (
     write_mnist_idx,
     write_svhn,
 )
-from robustx.errors import DataError, ParamError
-from robustx.params import validate_params
-from robustx.plugins import PluginHost
+from robustx.base.errors import DataError, ParamError
+from robustx.config.params import validate_params
+from robustx.host.manager import PluginHost
 from robustx_datasets.sources import SOURCES
 
 REAL_MNIST = Path(os.environ.get("ROBUSTX_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
@@ -89,7 +89,7 @@ def test_cifar100_label_is_a_checked_choice(datasets):
 def test_listing_datasets_imports_no_heavy_library():
     code = (
         "import sys, robustx_datasets\n"
-        "from robustx.plugins import PluginHost\n"
+        "from robustx.host.manager import PluginHost\n"
         "host = PluginHost(load_entry_points=False)\n"
         "host.register_plugin(robustx_datasets, 'datasets')\n"
         "names = host.registry('dataset').names()\n"
@@ -399,7 +399,7 @@ def test_the_dataset_plugin_has_no_import_cycle():
 def test_validation_with_downloading_off_reports_missing_files_then_accepts_them(name, tmp_path, monkeypatch):
     import robustx_datasets.idx as idx
 
-    from robustx.data import check_data_available
+    from robustx.config.data_source import check_data_available
 
     monkeypatch.setitem(idx.SYSTEM_DIRS, "fashion_mnist", ())  # Debian's copy would count as present
     spec = {"name": name, "root": str(tmp_path), "download": False}
@@ -415,7 +415,7 @@ def test_validation_with_downloading_off_reports_missing_files_then_accepts_them
 
 
 def test_the_data_root_is_data_root_else_robustx_data_else_the_cache(tmp_path, monkeypatch):
-    from robustx.data import downloads_allowed, resolve_data_root
+    from robustx.config.data_source import downloads_allowed, resolve_data_root
 
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("ROBUSTX_DATA", raising=False)

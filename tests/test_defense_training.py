@@ -11,11 +11,11 @@ import pytest
 import torch
 from conftest import TinyNet
 
-from robustx.data import DatasetInfo
-from robustx.defense import TrainContext
-from robustx.errors import ParamError
-from robustx.params import validate_params
-from robustx.plugins import PluginHost
+from robustx.datasets.bundle import DatasetInfo
+from robustx.train.defense import TrainContext
+from robustx.base.errors import ParamError
+from robustx.config.params import validate_params
+from robustx.host.manager import PluginHost
 from robustx_defenses.schedule import EpsSchedule, parse_eps_schedule, scaled_spec
 
 HOST = PluginHost()

@@ -15,13 +15,13 @@ import torch
 import torch.nn.functional as F
 from conftest import TinyNet
 
-from robustx.data import DatasetInfo
-from robustx.defense import Defense, TrainContext
-from robustx.params import validate_params
-from robustx.plugins import PluginHost
+from robustx.datasets.bundle import DatasetInfo
+from robustx.train.defense import Defense, TrainContext
+from robustx.config.params import validate_params
+from robustx.host.manager import PluginHost
 from robustx_defenses.adversarial import most_damaging
 from robustx_defenses.gradient_reg import jacobian_penalty, margin_input_gradient, per_example_norm
-from robustx.functional import logit_margin
+from robustx.base.functional import logit_margin
 from robustx_defenses.perturb import fgsm_rs_examples
 
 HOST = PluginHost()
@@ -391,7 +391,7 @@ def test_inference_noise_in_training_only_when_asked(tiny_model, sample_batch):
 
 
 def test_bad_parameters_fail_before_any_work():
-    from robustx.errors import ParamError
+    from robustx.base.errors import ParamError
 
     for name, params in [
         ("pgd_at", {"natural_fraction": 1.0}),

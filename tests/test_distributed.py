@@ -24,9 +24,9 @@ import yaml
 from click.testing import CliRunner
 
 import robustx
-from robustx import distributed
+from robustx.base import distributed
 from robustx.cli.main import cli
-from robustx.errors import RobustxError
+from robustx.base.errors import RobustxError
 
 HERE = Path(__file__).parent
 RECIPE: dict[str, Any] = {
@@ -142,7 +142,7 @@ def test_only_rank_zero_writes(two):
 
 
 def test_sharded_evaluation_is_identical_to_one_process(two):
-    from robustx.reevaluate import evaluate_run
+    from robustx.runs.reevaluate import evaluate_run
 
     single, _ = evaluate_run(two["run_dir"], ATTACKS, device="cpu", fresh=True)  # no process group: 1 process
     sharded = two["evaluated"]
@@ -178,7 +178,7 @@ def test_a_study_runs_and_resumes_under_torchrun(recipe_file, tmp_path):
 
 def test_eval_nproc_shards_the_cli_evaluation_of_a_run(two):
     """`robustx eval RUN_DIR --nproc 2`: two processes, the numbers of one, one results file."""
-    from robustx.reevaluate import evaluate_run
+    from robustx.runs.reevaluate import evaluate_run
 
     eval_dir = two["run_dir"] / "eval"
     before = set(eval_dir.glob("results-*.json"))
@@ -201,8 +201,8 @@ def test_eval_nproc_is_refused_for_any_model():
 
 
 def test_every_rank_gets_a_disjoint_slice_of_the_same_global_batches():
-    from robustx.data import ImageSet
-    from robustx.engine.batches import DeviceImageSet
+    from robustx.datasets.bundle import ImageSet
+    from robustx.datasets.batches import DeviceImageSet
 
     data = DeviceImageSet(ImageSet(torch.arange(70).float().view(70, 1, 1, 1), torch.arange(70)),
                           torch.device("cpu"))

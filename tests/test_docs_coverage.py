@@ -11,7 +11,7 @@ import re
 import pytest
 
 from helpers import ROOT
-from robustx.plugins import KINDS, PluginHost
+from robustx.host.manager import KINDS, PluginHost
 
 #: registry kind -> the page a user reads to choose one
 PAGES = {

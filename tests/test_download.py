@@ -20,8 +20,8 @@ from click.testing import CliRunner
 
 from data_writers import write_cifar10, write_mnist_idx
 from robustx.cli import cli
-from robustx.errors import DataError
-from robustx.plugins import PluginHost
+from robustx.base.errors import DataError
+from robustx.host.manager import PluginHost
 from robustx_datasets.sources import SOURCES
 
 MNIST_GZ = [r.filename for r in SOURCES["mnist"].files]

@@ -16,12 +16,12 @@ import yaml
 from torch import nn
 
 import robustx
-from robustx.data import ImageSet
-from robustx.engine import checkpoint
-from robustx.engine.batches import DeviceImageSet
-from robustx.engine.ema import WeightAverage
-from robustx.engine.mixed import MixedImageSet
-from robustx.errors import DataError, ParamError
+from robustx.datasets.bundle import ImageSet
+from robustx.base import checkpoint
+from robustx.datasets.batches import DeviceImageSet
+from robustx.train.ema import WeightAverage
+from robustx.datasets.mixed import MixedImageSet
+from robustx.base.errors import DataError, ParamError
 
 from helpers import StopAfterEpoch
 
@@ -95,7 +95,7 @@ def test_an_ema_run_validates_saves_and_evaluates_the_averaged_weights(tmp_path)
 
 
 def test_resume_with_ema_is_bitwise_exact(tmp_path):
-    from robustx.plugins import get_host
+    from robustx.host.manager import get_host
 
     path = write(tmp_path, train={"epochs": 3})
     straight = robustx.run_recipe(str(path), out=str(tmp_path / "a"), device="cpu")
@@ -126,7 +126,7 @@ def test_resume_with_ema_is_bitwise_exact(tmp_path):
     (0.999, r"train.ema: expected a mapping"),
 ])
 def test_bad_ema_settings_fail_validation_in_one_line(tmp_path, ema, message):
-    from robustx.recipe import load_raw, validate
+    from robustx.config.recipe import load_raw, validate
 
     raw, _ = load_raw(str(write(tmp_path, train={"ema": ema})))
     with pytest.raises(ParamError, match=message):
@@ -181,8 +181,9 @@ def test_extra_data_from_a_tensor_file_reaches_training(tmp_path):
 
 def test_extra_data_from_an_npz_and_from_another_dataset(tmp_path):
 
-    from robustx.extra_data import load_extra, validate_extra
-    from robustx.plugins import get_host
+    from robustx.datasets.extra import load_extra
+    from robustx.config.extra_data import validate_extra
+    from robustx.host.manager import get_host
     from robustx_datasets.digits import load
 
     info = load().info
@@ -204,7 +205,7 @@ def test_extra_data_from_an_npz_and_from_another_dataset(tmp_path):
     ({"name": "digits", "fraction": 1.0}, ParamError, r"data.extra.fraction: must be < 1"),
 ])
 def test_bad_extra_data_fails_validation_in_one_line(tmp_path, extra, error, message):
-    from robustx.recipe import load_raw, validate
+    from robustx.config.recipe import load_raw, validate
 
     raw, _ = load_raw(str(write(tmp_path, data={"extra": extra})))
     with pytest.raises(error, match=message):
@@ -214,8 +215,9 @@ def test_bad_extra_data_fails_validation_in_one_line(tmp_path, extra, error, mes
 def test_extra_images_of_another_shape_are_refused(tmp_path):
     from safetensors.torch import save_file
 
-    from robustx.extra_data import load_extra, validate_extra
-    from robustx.plugins import get_host
+    from robustx.datasets.extra import load_extra
+    from robustx.config.extra_data import validate_extra
+    from robustx.host.manager import get_host
     from robustx_datasets.digits import load
 
     path = tmp_path / "rgb.safetensors"
@@ -226,8 +228,9 @@ def test_extra_images_of_another_shape_are_refused(tmp_path):
 
 
 def test_a_missing_optional_extra_source_trains_without_it_and_a_wrong_file_type_is_refused(tmp_path, capsys):
-    from robustx.extra_data import mix_extra, validate_extra
-    from robustx.plugins import get_host
+    from robustx.datasets.extra import mix_extra
+    from robustx.config.extra_data import validate_extra
+    from robustx.host.manager import get_host
 
     host = get_host()
     spec = validate_extra({"path": str(tmp_path / "absent.npz"), "optional": True}, host, None)
@@ -242,8 +245,9 @@ def test_a_missing_optional_extra_source_trains_without_it_and_a_wrong_file_type
 def test_extra_data_from_an_image_folder(tmp_path):
     from PIL import Image
 
-    from robustx.extra_data import load_extra, validate_extra
-    from robustx.plugins import get_host
+    from robustx.datasets.extra import load_extra
+    from robustx.config.extra_data import validate_extra
+    from robustx.host.manager import get_host
     from robustx_datasets.digits import load
 
     for label in ("c0", "c1"):

@@ -9,9 +9,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-import robustx.plugins
+import robustx.host.manager
 from robustx.cli import cli
-from robustx.essentials import CORE, ESSENTIALS
+from robustx.train.essentials import CORE, ESSENTIALS
 
 #: a recipe that names only a dataset and an architecture: optimizer, schedule, augmentation and defense
 #: are the core's defaults, and ``clean`` is the evaluator's own
@@ -22,7 +22,7 @@ USED_BY_MINIMAL = {"datasets", "models"}
 
 
 def _builtin_plugins() -> list[str]:
-    host = robustx.plugins.PluginHost()
+    host = robustx.host.manager.PluginHost()
     return sorted(name for name, src in host._sources.items() if src.distribution == "robustx")
 
 
@@ -32,10 +32,10 @@ BUILTIN = _builtin_plugins()
 @pytest.fixture
 def disable(monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     """Disable plugins and install a fresh process-wide host that sees it (restored afterwards)."""
-    def apply(names: str) -> robustx.plugins.PluginHost:
-        monkeypatch.setenv(robustx.plugins.DISABLE_ENV, names)
-        host = robustx.plugins.PluginHost()
-        monkeypatch.setattr(robustx.plugins, "_host", host)
+    def apply(names: str) -> robustx.host.manager.PluginHost:
+        monkeypatch.setenv(robustx.host.manager.DISABLE_ENV, names)
+        host = robustx.host.manager.PluginHost()
+        monkeypatch.setattr(robustx.host.manager, "_host", host)
         return host
 
     return apply

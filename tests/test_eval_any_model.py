@@ -11,11 +11,11 @@ import torch
 from click.testing import CliRunner
 
 import robustx
-from robustx.anymodel import ModelInputError
+from robustx.evaluation.anymodel import ModelInputError
 from robustx.cli import cli
-from robustx.errors import DataError
-from robustx.nn import NormalizedModel
-from robustx.registry import Registry
+from robustx.base.errors import DataError
+from robustx.models.nn import NormalizedModel
+from robustx.host.registry import Registry
 
 TINY = ["train.epochs=1", "data.batch_size=128", "train.val_limit=32", "evaluate.limit=64",
         "evaluate.attacks=[clean, {name: fgsm, eps: 0.1}, {name: cw, steps: 3, binary_search_steps: 1}]",
@@ -100,7 +100,7 @@ def test_schema_1_run_directory_still_evaluates(run_dir: Path, tmp_path: Path, c
 def test_two_evals_in_the_same_instant_get_distinct_files(tmp_path: Path, monkeypatch) -> None:
     from datetime import datetime
 
-    import robustx.reevaluate as reevaluate
+    import robustx.runs.reevaluate as reevaluate
 
     class Frozen(datetime):
         @classmethod
@@ -151,12 +151,12 @@ def _standardized_net(digits_tensors, mean: float, std: float) -> torch.nn.Modul
 
 
 def test_missing_normalization_is_caught_and_fixed_by_wrapping(digits_tensors) -> None:
-    from robustx.plugins import get_host
+    from robustx.host.manager import get_host
 
     bundle = get_host().registry("dataset").create("digits", root=".", download=False)
     (mean,), (std,) = bundle.info.mean, bundle.info.std
     net = _standardized_net(digits_tensors, mean, std)
-    with pytest.raises(ModelInputError, match="model has no normalization: .* robustx.nn.NormalizedModel"):
+    with pytest.raises(ModelInputError, match="model has no normalization: .* robustx.models.nn.NormalizedModel"):
         robustx.evaluate(net, "digits", limit=200)
     res = robustx.evaluate(NormalizedModel(net, (mean,), (std,)), "digits", limit=200)
     assert res["clean_accuracy"] > 0.8

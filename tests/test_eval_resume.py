@@ -1,4 +1,4 @@
-"""Evaluations that resume (robustx.eval_progress): outcomes saved after every attack, the attack in
+"""Evaluations that resume (robustx.evaluation.resumable): outcomes saved after every attack, the attack in
 flight per batch; a kill or SIGTERM during the second attack, then the same command, gives the numbers
 and per-example outcomes of an uninterrupted evaluation."""
 
@@ -17,9 +17,9 @@ import yaml
 from click.testing import CliRunner
 
 import robustx
-from robustx import eval_progress, outcomes
+from robustx.evaluation import resumable as eval_progress, outcomes
 from robustx.cli import cli
-from robustx.preemption import Preempted
+from robustx.base.preemption import Preempted
 
 RECIPE = {
     "name": "evalresume",
@@ -59,7 +59,7 @@ def fresh_copy(whole: dict, tmp_path: Path) -> Path:
 def count_batches(monkeypatch: pytest.MonkeyPatch, at: tuple[str, int] | None = None, action=None) -> list[int]:
     """The test hook: counts attack batches (one contract check each); ``action`` runs during batch
     ``at = (attack name, k)``, the k-th batch of that attack."""
-    from robustx.engine import evaluate
+    from robustx.evaluation import evaluator as evaluate
 
     original, count, per_attack = evaluate.check_adversarial, [0], {}
 
@@ -150,7 +150,7 @@ def test_cli_sigterm_during_robustx_eval_exits_143_with_one_line(fresh_copy, mon
 
 def test_two_evaluations_of_one_run_at_once_keep_both(fresh_copy):
     base = fresh_copy
-    from robustx.reevaluate import evaluate_run
+    from robustx.runs.reevaluate import evaluate_run
 
     specs = [[{"name": "pgd", "eps": 0.25, "steps": 2}], [{"name": "fgsm", "eps": 0.25}]]
     errors: list[BaseException] = []

@@ -164,9 +164,9 @@ def test_duplicate_name_blames_the_newcomer_and_lists_both(tmp_path):
 @pytest.fixture
 def run_dir(tmp_path):
     """A run directory as `recipe run` leaves it (a small_cnn on digits), written without training."""
-    from robustx.data import DatasetInfo
-    from robustx.engine.checkpoint import state_tensors, write_atomic
-    from robustx.modeling import create_model, model_metadata
+    from robustx.datasets.bundle import DatasetInfo
+    from robustx.base.checkpoint import state_tensors, write_atomic
+    from robustx.models.build import create_model, model_metadata
 
     info = DatasetInfo("digits", 10, 1, 8, (0.5,), (0.5,))
     model = create_model("small_cnn", num_classes=10, in_channels=1, image_size=8, mean=info.mean, std=info.std)
@@ -210,7 +210,7 @@ def test_directory_given_as_recipe(runner, run_dir):
 
 def test_load_run_on_a_folder_that_is_not_a_run(tmp_path):
     from robustx import load_run
-    from robustx.errors import CheckpointError
+    from robustx.base.errors import CheckpointError
 
     (tmp_path / "notes.txt").write_text("hello")
     with pytest.raises(CheckpointError, match="is not a robustx run directory"):
@@ -222,7 +222,7 @@ def test_optimizer_honours_no_weight_decay():
     import torch
     from torch import nn
 
-    from robustx.engine.optim import build_optimizer
+    from robustx.train.optim import build_optimizer
 
     class Noise(nn.Module):
         def __init__(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 import re
 
-from robustx import hookspecs
+from robustx.host import hookspecs
 from helpers import ROOT
 
 DOC = (ROOT / "docs" / "plugin-hooks.md").read_text(encoding="utf-8")

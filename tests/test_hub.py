@@ -58,7 +58,7 @@ def test_eval_any_model_with_hub_weights_offline(hub_cache):
 
 def test_recipe_weights_from_the_hub_match_the_file(hub_cache, tmp_path):
     import robustx
-    from robustx.engine.checkpoint import read
+    from robustx.base.checkpoint import read
 
     run_dir, _ = hub_cache
     recipe = yaml.safe_load((run_dir / "recipe.yaml").read_text())
@@ -85,8 +85,8 @@ def test_a_file_missing_from_the_cache_offline_is_one_line(hub_cache):
 
 @pytest.mark.parametrize("uri", ["hf://only-org/model.safetensors", "hf://org//x.safetensors"])
 def test_a_malformed_hub_address_names_the_shape(uri):
-    from robustx.errors import CheckpointError
-    from robustx.hub import parse
+    from robustx.base.errors import CheckpointError
+    from robustx.base.hub import parse
 
     with pytest.raises(CheckpointError, match="expected hf://ORG/REPO/FILE.safetensors"):
         parse(uri)
@@ -124,7 +124,7 @@ def test_push_dry_run_writes_the_exact_files_and_card(tmp_path_factory, tmp_path
 
 
 def test_push_card_carries_the_audit(tmp_path):
-    from robustx.hub_card import card
+    from robustx.runs.hub_card import card
 
     results = {"recipe": "r", "clean_accuracy": 0.9, "n": 10, "threat_models": [], "attacks": [],
                "audit": [{"check": "gradient_health", "status": "warn", "evidence": "zero grads | 3%"}]}

@@ -16,7 +16,7 @@ import torch
 import yaml
 
 import robustx
-from robustx.errors import DataError
+from robustx.base.errors import DataError
 
 CLASSES = ("d0", "d1", "d2")  # sorted like ImageFolder sorts them, so class i is digit i
 
@@ -59,8 +59,8 @@ def run(path: Path, out: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
 
 
 def test_the_plugin_reads_the_folder_lazily_or_whole(folder):
-    from robustx.engine.loader import LazyImages
-    from robustx.plugins import get_host
+    from robustx.datasets.loader import LazyImages
+    from robustx.host.manager import get_host
 
     create = get_host().registry("dataset").create
     lazy = create("image_folder", root=str(folder), channels=1, in_memory=False)
@@ -82,10 +82,10 @@ def test_streaming_from_disk_trains_exactly_like_memory(folder, tmp_path):
 
 
 def test_loader_batches_follow_the_in_memory_order_and_shards(folder):
-    from robustx.distributed import Shard
-    from robustx.engine.batches import DeviceImageSet
-    from robustx.engine.loader import LoaderImageSet
-    from robustx.plugins import get_host
+    from robustx.base.distributed import Shard
+    from robustx.datasets.batches import DeviceImageSet
+    from robustx.datasets.loader import LoaderImageSet
+    from robustx.host.manager import get_host
 
     create = get_host().registry("dataset").create
     lazy = create("image_folder", root=str(folder), channels=1, in_memory=False).train
@@ -101,7 +101,7 @@ def test_loader_batches_follow_the_in_memory_order_and_shards(folder):
 
 
 def test_a_missing_or_mismatched_folder_is_a_one_line_error(folder, tmp_path):
-    from robustx.plugins import get_host
+    from robustx.host.manager import get_host
 
     create = get_host().registry("dataset").create
     with pytest.raises(DataError, match="image_folder: .* is not a folder"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, imported_modules, pip_install, run_cli, write_distribution
-from robustx.plugins import PluginHost
+from robustx.host.manager import PluginHost
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ import numpy as np
 
 import robustx
 from data_writers import write_cifar10
-from robustx.engine import checkpoint
+from robustx.base import checkpoint
 
 TINY = ["train.epochs=2", "data.limit=16", "data.batch_size=8", "evaluate.limit=4", "train.val_limit=4",
         "model.name=wide_resnet", "model.depth=10", "model.widen_factor=1", "train.defense.steps=1",

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 from test_defenses import HOST, SMALL_PGD, TEST_PARAMS, build, fresh_model, local_create_attack, make_ctx
 
-from robustx.errors import ParamError
+from robustx.base.errors import ParamError
 from robustx_defenses.awp import WeightPerturbation, perturbed_names
 from robustx_defenses.mart import mart_loss
 

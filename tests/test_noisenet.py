@@ -7,9 +7,9 @@ import copy
 
 import pytest
 
-from robustx.errors import ParamError, RobustxError
-from robustx.params import validate_params
-from robustx.plugins import PluginHost
+from robustx.base.errors import ParamError, RobustxError
+from robustx.config.params import validate_params
+from robustx.host.manager import PluginHost
 
 HOST = PluginHost()
 ARCHITECTURES = HOST.registry("architecture")

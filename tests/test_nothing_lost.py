@@ -98,11 +98,11 @@ def _must_not_compute(monkeypatch):
 
     import robustx_analyses.report
 
-    import robustx.audit.runner
-    import robustx.distributed
+    import robustx.evaluation.audit.run
+    import robustx.evaluation.sharded
 
-    monkeypatch.setattr(robustx.distributed, "evaluate_outcomes", computed)
-    monkeypatch.setattr(robustx.audit.runner, "audit_fields", computed)
+    monkeypatch.setattr(robustx.evaluation.sharded, "evaluate_outcomes", computed)
+    monkeypatch.setattr(robustx.evaluation.audit.run, "audit_fields", computed)
     monkeypatch.setattr(robustx_analyses.report, "build_report", computed)
 
 
@@ -165,8 +165,8 @@ def test_safetensors_save_on_a_full_disk_names_the_path(tmp_path, monkeypatch):
     import torch
     from safetensors import SafetensorError
 
-    from robustx.engine.checkpoint import write_atomic
-    from robustx.errors import RunFileError
+    from robustx.base.checkpoint import write_atomic
+    from robustx.base.errors import RunFileError
 
     def save_file(tensors, filename, metadata=None):
         Path(filename).write_bytes(b"\0" * 64)
@@ -197,8 +197,8 @@ def test_damaged_results_json_is_named(run_copy, damage, says):
 
 
 def test_damaged_metrics_and_recipe_are_named(run_copy):
-    from robustx.errors import RunFileError
-    from robustx.rundir import load_run
+    from robustx.base.errors import RunFileError
+    from robustx.runs.rundir import load_run
 
     metrics = run_copy / "metrics.jsonl"
     metrics.write_text(metrics.read_text()[:-20])

@@ -17,10 +17,10 @@ from click.testing import CliRunner
 import robustx
 from robustx.cli import cli
 from robustx.cli.eval_cmd import parse_attack_option
-from robustx.errors import RobustxError
-from robustx.plugins import get_host
-from robustx.recipe import apply_overrides, validate
-from robustx.threat import declared_threat, resolve_threat
+from robustx.base.errors import RobustxError
+from robustx.host.manager import get_host
+from robustx.config.recipe import apply_overrides, validate
+from robustx.config.threat import declared_threat, resolve_threat
 
 REGISTRY = get_host().registry("attack")
 

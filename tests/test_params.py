@@ -7,8 +7,8 @@ from typing import Annotated, Literal, Optional
 
 import pytest
 
-from robustx.errors import ParamError
-from robustx.params import AttackSpec, Range, parse_number, validate_params
+from robustx.base.errors import ParamError
+from robustx.config.params import AttackSpec, Range, parse_number, validate_params
 
 
 def attack(model, *, eps: Annotated[float, Range(ge=0)] = 0.1, steps: Annotated[int, Range(ge=1)] = 10,
@@ -84,7 +84,7 @@ def test_non_finite_and_overflowing_numbers(params, message):
 
 
 def test_allow_non_finite_marker():
-    from robustx.params import AllowNonFinite
+    from robustx.config.params import AllowNonFinite
 
     def f(*, limit: Annotated[float, AllowNonFinite()] = float("inf")):
         return None
@@ -93,7 +93,7 @@ def test_allow_non_finite_marker():
 
 
 def test_nested_component_specs_go_to_the_nested_validator():
-    from robustx.params import nested_kind
+    from robustx.config.params import nested_kind
 
     def defense(*, attack: dict | None = None, attacks: list[dict] = (), guard: AttackSpec = None,
                 curve_attacks: Optional[list[dict]] = None, path_attacks: list[Literal["fgsm", "pgd"]] = ()):

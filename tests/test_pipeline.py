@@ -9,8 +9,8 @@ import pytest
 import torch
 
 import robustx
-from robustx.engine import checkpoint
-from robustx.errors import CheckpointError
+from robustx.base import checkpoint
+from robustx.base.errors import CheckpointError
 
 from helpers import StopAfterEpoch
 
@@ -80,7 +80,7 @@ def test_eval_command_reevaluates(finished_run):
 
 def test_resume_continues_exactly(tmp_path):
     """Killed after epoch 2 of 3, then resumed: bit-identical to 3 epochs straight (model, optimizer, schedule, RNG)."""
-    from robustx.plugins import get_host
+    from robustx.host.manager import get_host
 
     straight = robustx.run_recipe("quickstart", QUICK + ["train.epochs=3"], out=str(tmp_path / "a"))
     host = get_host()
@@ -178,9 +178,9 @@ def test_randomized_model_is_evaluated_with_eot(tmp_path):
 
 
 def test_clean_accuracy_is_measured_even_when_not_listed(tiny_model, digits_tensors):
-    from robustx.data import ImageSet
-    from robustx.engine.batches import DeviceImageSet
-    from robustx.engine.evaluate import EvalConfig, evaluate_attacks
+    from robustx.datasets.bundle import ImageSet
+    from robustx.datasets.batches import DeviceImageSet
+    from robustx.evaluation.evaluator import EvalConfig, evaluate_attacks
 
     _, _, xt, yt = digits_tensors
     data = DeviceImageSet(ImageSet(xt[:64], yt[:64]), torch.device("cpu"))

@@ -11,10 +11,10 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-import robustx.plugins
+import robustx.host.manager
 from helpers import write_distribution
 from robustx.cli import cli
-from robustx.errors import DuplicateNameError, UnknownNameError
+from robustx.base.errors import DuplicateNameError, UnknownNameError
 
 _IMPOSTOR = """
 from robustx import hookimpl
@@ -29,9 +29,9 @@ def robustx_register_attacks(register):
 @pytest.fixture
 def fresh_host(monkeypatch):
     """Installs a new process-wide host after the test's environment is set (restored afterwards)."""
-    def make() -> robustx.plugins.PluginHost:
-        host = robustx.plugins.PluginHost()
-        monkeypatch.setattr(robustx.plugins, "_host", host)
+    def make() -> robustx.host.manager.PluginHost:
+        host = robustx.host.manager.PluginHost()
+        monkeypatch.setattr(robustx.host.manager, "_host", host)
         return host
 
     return make
@@ -62,7 +62,7 @@ def test_disable_plugins_warns_about_unknown_names_and_accepts_module_names(monk
     warnings = capsys.readouterr().err.splitlines()
     assert ("robustx: warning: ROBUSTX_DISABLE_PLUGINS: no installed plugin is called 'trainnig' (did you mean "
             "'training'") in warnings[0] and len(warnings) == 1  # robustx_training is the module of 'training'
-    with pytest.raises(UnknownNameError) as caught:  # ('none' is the core's own: robustx.essentials)
+    with pytest.raises(UnknownNameError) as caught:  # ('none' is the core's own: robustx.train.essentials)
         host.registry("augmentation").resolve("crop")
     assert str(caught.value) == ("unknown augmentation 'crop'; plugin 'training', which registers augmentations, "
                                  "is disabled by ROBUSTX_DISABLE_PLUGINS; remove it from ROBUSTX_DISABLE_PLUGINS "

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, pip_install, run_cli, write_distribution
-from robustx.plugins import PluginHost
+from robustx.host.manager import PluginHost
 
 BROKEN = """
 raise RuntimeError("this plugin is broken on purpose")

@@ -1,5 +1,5 @@
 """Preemption: SIGTERM/SIGUSR1 stop a run after the batch in flight, checkpoint mid-epoch, and
-``--resume`` continues bitwise identically to an uninterrupted run (robustx.preemption)."""
+``--resume`` continues bitwise identically to an uninterrupted run (robustx.base.preemption)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import robustx
 from robustx.cli import cli
-from robustx.preemption import Preempted
+from robustx.base.preemption import Preempted
 
 # random starts (global RNG), augmentation (the run's generator), a per-batch schedule and validation:
 # everything a mid-epoch resume must restore exactly
@@ -41,7 +41,7 @@ def recipe_file(tmp_path: Path) -> Path:
 
 def signal_at_step(monkeypatch: pytest.MonkeyPatch, step: int, signum: int = signal.SIGTERM) -> None:
     """The test hook: the process sends itself ``signum`` during optimizer step ``step`` (1-based, over the run)."""
-    from robustx.precision import StepPrecision
+    from robustx.train.precision import StepPrecision
 
     original, count = StepPrecision.backward_step, [0]
 

@@ -7,9 +7,9 @@ import pytest
 import torch
 from torch import nn
 
-from robustx.engine.stochastic import (EOTModel, FixedNoise, in_training_phase, is_stochastic, keep_worst,
+from robustx.evaluation.stochastic import (EOTModel, FixedNoise, in_training_phase, is_stochastic, keep_worst,
                                        training_phase)
-from robustx.plugins import PluginHost
+from robustx.host.manager import PluginHost
 
 HOST = PluginHost()
 

@@ -72,9 +72,9 @@ def _net_safetensors(folder: Path) -> None:
     from safetensors.torch import save_file
     from sklearn.datasets import load_digits
 
-    from robustx.data import open_dataset
-    from robustx.modeling import create_model
-    from robustx.plugins import get_host
+    from robustx.datasets.bundle import open_dataset
+    from robustx.models.build import create_model
+    from robustx.host.manager import get_host
 
     info = open_dataset("digits", None, get_host(), download=False).info
     digits = load_digits()

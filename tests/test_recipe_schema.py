@@ -18,12 +18,12 @@ import yaml
 jsonschema = pytest.importorskip("jsonschema")
 
 from helpers import ROOT  # noqa: E402
-from robustx import recipe as recipe_module  # noqa: E402
-from robustx.errors import RobustxError  # noqa: E402
-from robustx.params import Range  # noqa: E402
-from robustx.plugins import PluginHost  # noqa: E402
-from robustx.recipe import validate  # noqa: E402
-from robustx.recipe_schema import recipe_schema  # noqa: E402
+from robustx.config import recipe as recipe_module  # noqa: E402
+from robustx.base.errors import RobustxError  # noqa: E402
+from robustx.config.params import Range  # noqa: E402
+from robustx.host.manager import PluginHost  # noqa: E402
+from robustx.config.recipe import validate  # noqa: E402
+from robustx.config.schema import recipe_schema  # noqa: E402
 
 SHIPPED = sorted((ROOT / "recipes").glob("*.yaml"))
 EXAMPLE_PLUGIN = ROOT / "examples" / "robustx-example-plugin"

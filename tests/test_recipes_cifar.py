@@ -14,9 +14,9 @@ import pytest
 
 import robustx
 from data_writers import write_cifar10
-from robustx.plugins import get_host
-from robustx.recipe import Recipe, apply_overrides, load_raw
-from robustx.study import Study, resolve
+from robustx.host.manager import get_host
+from robustx.config.recipe import Recipe, apply_overrides, load_raw
+from robustx.runs.study import Study, resolve
 
 SHRINK = ["train.epochs=1", "data.limit=8", "data.batch_size=8", "evaluate.limit=4", "train.val_limit=4",
           "evaluate.eot_samples=2", "evaluate.n_predictions=2"]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from robustx.errors import DuplicateNameError, PluginError, UnknownNameError
-from robustx.hookspecs import hookimpl
-from robustx.plugins import PluginHost
-from robustx.registry import Registry
+from robustx.base.errors import DuplicateNameError, PluginError, UnknownNameError
+from robustx.host.hookspecs import hookimpl
+from robustx.host.manager import PluginHost
+from robustx.host.registry import Registry
 
 
 def factory(model=None, **params):
@@ -112,7 +112,7 @@ REGISTRATION_HOOKS = [
 
 
 def test_every_registry_kind_has_its_hook_listed_here():
-    from robustx.plugins import KINDS
+    from robustx.host.manager import KINDS
 
     assert sorted(REGISTRATION_HOOKS) == sorted((hook, kind) for kind, hook in KINDS.items())
 

@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 import robustx
-from robustx.plugins import PluginHost
-from robustx.recipe import load_raw
-from robustx.study import resolve
+from robustx.host.manager import PluginHost
+from robustx.config.recipe import load_raw
+from robustx.runs.study import resolve
 
 FASHION = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")
 #: study -> the row whose behaviour the study is about

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 import robustx
 from robustx.cli import cli
-from robustx.engine import checkpoint
-from robustx.errors import CheckpointError, DivergenceError, RecipeError
-from robustx.plugins import get_host
+from robustx.base import checkpoint
+from robustx.base.errors import CheckpointError, DivergenceError, RecipeError
+from robustx.host.manager import get_host
 
 # digits, plain training, 2 epochs of 2 batches, clean evaluation only: about a second per run
 TINY = ["data.limit=256", "data.batch_size=128", "train.epochs=2", "train.defense={name: standard}",
@@ -80,7 +80,7 @@ def test_divergence_keeps_the_last_good_checkpoint(tmp_path):
 
 
 def test_exploding_loss_and_non_finite_weights_are_divergence():
-    from robustx.engine.divergence import CHECK_EVERY, DivergenceGuard
+    from robustx.train.divergence import CHECK_EVERY, DivergenceGuard
 
     guard = DivergenceGuard()
     guard.start_epoch(3)
@@ -98,7 +98,7 @@ def test_exploding_loss_and_non_finite_weights_are_divergence():
 
 
 def test_nan_outputs_are_not_taken_for_a_randomized_model():
-    from robustx.engine.stochastic import is_stochastic
+    from robustx.evaluation.stochastic import is_stochastic
 
     class NaNModel(torch.nn.Module):
         def forward(self, x):
@@ -166,8 +166,8 @@ def test_resume_repairs_kill_leftovers_and_keeps_recipe_yaml(tmp_path, interrupt
 
 def test_best_model_behind_the_checkpoint_is_rewritten_from_it(tmp_path):
     """A kill between the checkpoint and model.safetensors: the checkpoint's epoch was the best one."""
-    from robustx.runner.best import BestEpoch
-    from robustx.runner.state import Progress, reconcile_model_files
+    from robustx.train.best import BestEpoch
+    from robustx.runs.state import Progress, reconcile_model_files
 
     checkpoint.write_atomic(tmp_path / "model.safetensors", {"w": torch.zeros(1)}, {"epoch": 1})
     (tmp_path / "model_last.safetensors").write_bytes(b"stale")

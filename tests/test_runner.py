@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from robustx.plugins import get_host
-from robustx.recipe import apply_overrides, load_raw, validate
-from robustx.runner.best import BestEpoch
-from robustx.runner.recipe_run import RecipeRun, RunOptions
+from robustx.host.manager import get_host
+from robustx.config.recipe import apply_overrides, load_raw, validate
+from robustx.train.best import BestEpoch
+from robustx.runs.recipe_run import RecipeRun, RunOptions
 
 TINY = ["data.limit=256", "data.batch_size=128", "train.epochs=2", "train.defense={name: standard}",
         "train.val_attack=null", "train.val_limit=32", "evaluate.attacks=[clean]", "evaluate.limit=64"]
@@ -46,8 +46,8 @@ def test_best_epoch_and_early_stopping():
 
 def test_eval_config_prefers_the_test_batch_size_and_tolerates_older_recipes():
     """`recipe run` and `robustx eval RUN_DIR` build their EvalConfig from the same function."""
-    from robustx.engine.evaluate import EvalConfig
-    from robustx.runner.evaluation import eval_config
+    from robustx.evaluation.evaluator import EvalConfig
+    from robustx.runs.measure import eval_config
 
     recipe = {"data": {"batch_size": 64, "test_batch_size": 500},
               "evaluate": {"eot_samples": 3, "n_predictions": 7, "batch_size": None}}

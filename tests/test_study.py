@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import robustx
-from robustx.errors import RecipeError, UnknownNameError
+from robustx.base.errors import RecipeError, UnknownNameError
 
 STUDY = """\
 # a tiny study

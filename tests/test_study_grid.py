@@ -10,9 +10,9 @@ import pytest
 import yaml
 
 import robustx
-from robustx.errors import RecipeError
-from robustx.plugins import get_host
-from robustx.study import expand
+from robustx.base.errors import RecipeError
+from robustx.host.manager import get_host
+from robustx.runs.study import expand
 
 BASE = {
     "name": "grid_study", "seed": 0,
@@ -79,7 +79,7 @@ def test_a_bad_grid_value_names_its_row(tmp_path):
 def test_grid_study_writes_table_figure_and_html(tmp_path):
     from matplotlib.image import imread
 
-    from robustx.study_figure import bars
+    from robustx.runs.study_figure import bars
 
     path = tmp_path / "grid.yaml"
     grid = {"seed": [3], "evaluate.attacks.1.eps": [0.05, 0.2]}

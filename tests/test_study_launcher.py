@@ -1,4 +1,4 @@
-"""Studies through submitit (robustx.cluster): ``--launcher local`` runs rows as parallel jobs, a failed
+"""Studies through submitit (robustx.runs.cluster): ``--launcher local`` runs rows as parallel jobs, a failed
 row does not stop the others, ``robustx study status`` shows each row, ``--resume`` resubmits only the
 unfinished rows, and table.md is the sequential run's. (The 3-row timing is in the closing report of
 issue 26; two rows are enough to test.)"""
@@ -72,7 +72,7 @@ def test_checkpoint_protocol_forwards_sigterm_and_requeues_the_row(tmp_path):
     import sys
     import time
 
-    from robustx.cluster.job import RowJob, read_state
+    from robustx.runs.cluster.job import RowJob, read_state
 
     (tmp_path / "row").mkdir()
     job = RowJob(str(tmp_path), "row", "cpu", ("train.epochs=3",))
@@ -93,8 +93,8 @@ def test_checkpoint_protocol_forwards_sigterm_and_requeues_the_row(tmp_path):
 
 
 def test_launcher_config_errors_are_one_line(tmp_path):
-    from robustx.cluster.options import load_options
-    from robustx.errors import RecipeError
+    from robustx.runs.cluster.options import load_options
+    from robustx.base.errors import RecipeError
 
     config = tmp_path / "cluster.yaml"
     config.write_text("partition: gpu\ngpus_per_nod: 4\n")

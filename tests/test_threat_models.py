@@ -7,10 +7,10 @@ import math
 import pytest
 import torch
 
-from robustx.errors import ParamError, PluginError
-from robustx.results import markdown, terminal_table, threat_lines
-from robustx.threat import ThreatSpec, check_budget, declared_threat, resolve_threat, threat_model
-from robustx.worstcase import AttackOutcome, Outcomes, group_accuracy, summarize
+from robustx.base.errors import ParamError, PluginError
+from robustx.evaluation.results import markdown, terminal_table, threat_lines
+from robustx.config.threat import ThreatSpec, check_budget, declared_threat, resolve_threat, threat_model
+from robustx.evaluation.worstcase import AttackOutcome, Outcomes, group_accuracy, summarize
 
 T = torch.tensor
 
@@ -133,7 +133,7 @@ def test_declarations_resolve_from_params_and_defaults() -> None:
 
 
 def test_builtin_declarations() -> None:
-    from robustx.plugins import PluginHost
+    from robustx.host.manager import PluginHost
 
     reg = PluginHost().registry("attack")
     assert resolve_threat(reg.get("autoattack").factory, {"norm": "L2", "eps": 0.5}) == {"norm": "L2", "eps": 0.5}
@@ -163,9 +163,9 @@ def test_check_budget_accepts_the_largest_meaningful_budgets() -> None:
 
 
 def test_evaluator_uses_attribute_fallback_and_leaves_undeclared_attacks_out(tiny_model, digits_tensors) -> None:
-    from robustx.data import ImageSet
-    from robustx.engine.batches import DeviceImageSet
-    from robustx.engine.evaluate import EvalConfig, evaluate_attacks
+    from robustx.datasets.bundle import ImageSet
+    from robustx.datasets.batches import DeviceImageSet
+    from robustx.evaluation.evaluator import EvalConfig, evaluate_attacks
 
     def noop(x, y):  # noqa: ANN001, ANN202 - declares nothing
         return torch.zeros_like(x)  # destroys every image: would drag any worst case to ~10%

@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from robustx.errors import ParamError, UnknownNameError
-from robustx.params import validate_params
-from robustx.plugins import PluginHost
+from robustx.base.errors import ParamError, UnknownNameError
+from robustx.config.params import validate_params
+from robustx.host.manager import PluginHost
 
 ARCHITECTURES = PluginHost().registry("architecture")
 
@@ -93,7 +93,7 @@ def test_registering_the_timm_plugin_does_not_import_timm_or_torch():
     code = (
         "import sys\n"
         "import robustx_timm\n"
-        "from robustx.plugins import PluginHost\n"
+        "from robustx.host.manager import PluginHost\n"
         "assert 'timm:{model_name}' in PluginHost().registry('architecture').names()\n"
         "heavy = sorted(m for m in ('torch', 'torchvision', 'timm') if m in sys.modules)\n"
         "assert not heavy, heavy\n"

@@ -69,7 +69,7 @@ def source(built: tuple[Path, Path]) -> Path:
 def test_wheel_holds_every_module_and_data_file(wheel: Path, source: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = _expected(source)
-    assert "robustx/audit/checks/__init__.py" in expected and "robustx_recipes/quickstart.yaml" in expected
+    assert "robustx/evaluation/audit/checks/__init__.py" in expected and "robustx_recipes/quickstart.yaml" in expected
     missing = sorted(name for name in expected if name not in names)
     assert not missing, (f"{len(missing)} files do not ship (add a package-data pattern in pyproject.toml "
                          f"or an __init__.py): {missing[:10]}")

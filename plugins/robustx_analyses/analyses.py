@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
-from robustx.params import Range
+from robustx.config.params import Range
 
 Direction = Literal["random", "ce", "ll", "cw"]
 RandomKind = Literal["sign", "gaussian"]

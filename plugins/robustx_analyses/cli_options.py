@@ -1,7 +1,7 @@
 """Click options generated from an analysis factory's signature, so the CLI never re-declares them.
 
 Each keyword parameter becomes ``--name`` with the factory's default; its annotation decides the
-rest and values are checked by ``robustx.params.coerce``, exactly like the same key in a recipe
+rest and values are checked by ``robustx.config.params.coerce``, exactly like the same key in a recipe
 (``8/255`` exact, ranges, choices with did-you-mean). ``bool`` becomes ``--name/--no-name``; a
 list becomes a repeatable option; a list of mappings (attack specs) is written like ``robustx
 eval --attack "pgd eps=8/255 steps=20"``. Import-light: click and the standard library only.
@@ -54,7 +54,7 @@ def _describe(tp: Any) -> str:
 
 
 class AnnotatedValue(click.ParamType):
-    """A value checked against a factory annotation by ``robustx.params.coerce`` (one-line errors, exit 2)."""
+    """A value checked against a factory annotation by ``robustx.config.params.coerce`` (one-line errors, exit 2)."""
 
     def __init__(self, tp: Any, where: str) -> None:
         self.tp, self.where = tp, where
@@ -64,8 +64,8 @@ class AnnotatedValue(click.ParamType):
         return self.name
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from robustx.errors import ParamError
-        from robustx.params import coerce
+        from robustx.base.errors import ParamError
+        from robustx.config.params import coerce
 
         if not isinstance(value, str):  # a default, already typed
             return value
@@ -84,11 +84,11 @@ class AttackSpec(click.ParamType):
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
         from robustx.cli.eval_cmd import parse_attack_option
-        from robustx.errors import RobustxError
+        from robustx.base.errors import RobustxError
 
         if isinstance(value, dict):
             return value
-        try:  # checked like a recipe's attack (robustx.components.check_spec), named by this option's flag
+        try:  # checked like a recipe's attack (robustx.config.components.check_spec), named by this option's flag
             return parse_attack_option(value, param.opts[0] if param is not None and param.opts else "--attack")
         except RobustxError as exc:
             self.fail(str(exc), param, ctx)

@@ -27,7 +27,7 @@ SINGULAR = {"directions": "direction", "attacks": "attack", "curve_attacks": "cu
 
 
 def _context(run_dir: Path, device: str) -> Any:
-    from robustx.rundir import AnalysisContext, load_run
+    from robustx.runs.rundir import AnalysisContext, load_run
 
     return AnalysisContext(run_dir=run_dir, run=load_run(run_dir), device=device)
 
@@ -56,7 +56,7 @@ def _command(cli_name: str, analysis: str, callback: Any, *, skip: tuple[str, ..
 
 def _analyze(analysis: str) -> Any:
     def run(run_dirs: tuple[Path, ...], device: str, **options: Any) -> None:
-        from robustx.files import check_writable
+        from robustx.base.files import check_writable
 
         configured = FACTORIES[analysis](**factory_params(options))
         contexts = [_context(run_dir, device) for run_dir in run_dirs]
@@ -90,7 +90,7 @@ def _echo_correlation(contexts: list[Any], summaries: list[dict[str, Any]]) -> N
 
 def _report(run_dirs: tuple[Path, ...], device: str, **options: Any) -> None:
     """The first run's context; the others are compared with it."""
-    from robustx.files import check_writable
+    from robustx.base.files import check_writable
 
     configured = FACTORIES["html_report"](compare=[str(p) for p in run_dirs[1:]], **factory_params(options))
     context = _context(run_dirs[0], device)

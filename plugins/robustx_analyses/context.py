@@ -1,4 +1,4 @@
-"""How an analysis gets its loaded run out of the core's ``robustx.rundir.AnalysisContext``.
+"""How an analysis gets its loaded run out of the core's ``robustx.runs.rundir.AnalysisContext``.
 
 There is one context class, the core's; the pipeline and ``robustx analyze`` both build it. Its
 ``run`` is a ``RunDir`` (or None: the run is then loaded from ``run_dir``); a ``ReportInput`` is

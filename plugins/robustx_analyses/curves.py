@@ -26,14 +26,14 @@ import torch
 from .errors import AnalysisError
 
 if TYPE_CHECKING:
-    from robustx.registry import Registry
+    from robustx.host.registry import Registry
 
 DEFAULT_EPS = (0.0, 1 / 255, 2 / 255, 4 / 255, 8 / 255, 16 / 255, 32 / 255, 64 / 255)
 
 
 def _attack_params(factory: Any, params: dict[str, Any], eps: float, alpha_ratio: float,
                    implied: dict[str, str]) -> dict[str, Any]:
-    from robustx.params import accepted_params
+    from robustx.config.params import accepted_params
 
     named, _ = accepted_params(factory, positional=1)
     out = {**params, "eps": eps}
@@ -46,8 +46,8 @@ def _attack_params(factory: Any, params: dict[str, Any], eps: float, alpha_ratio
 
 def _create_attack(registry: "Registry", name: str, model: torch.nn.Module, params: dict[str, Any],
                    host: Any = None) -> Any:
-    """Each eps's attack is checked by robustx's one validation path (robustx.components.check_spec)."""
-    from robustx.components import check_attack_params
+    """Each eps's attack is checked by robustx's one validation path (robustx.config.components.check_spec)."""
+    from robustx.config.components import check_attack_params
 
     checked = check_attack_params(name, params, f"robustness_curve.{name}", host)
     return registry.create(name, model, **checked)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from robustx.errors import RobustxError
+from robustx.base.errors import RobustxError
 
 
 class AnalysisError(RobustxError, ValueError):

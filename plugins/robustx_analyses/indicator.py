@@ -154,7 +154,7 @@ def robustness_indicator(model: torch.nn.Module, x: torch.Tensor, y: torch.Tenso
 
     Returns ``{"summary": {...}, "per_example": {...}, "jacobian": Tensor (N,C,H,W), "method": ...}``.
     """
-    from robustx.engine.stochastic import FixedNoise, is_stochastic
+    from robustx.evaluation.stochastic import FixedNoise, is_stochastic
 
     randomized = is_stochastic(model, x[:8])
     if randomized:  # one noise draw for every pass, or finite differences would measure the noise

@@ -168,7 +168,7 @@ def _per_example_columns(result: dict[str, Any]) -> dict[str, list[Any]]:
 def robustness_curve_job(inp: ReportInput, out: Path, *, attacks: list[dict[str, Any]] | None = None, n: int = 256,
                          eps: list[float] | None = None, max_eps: float = 1.0, alpha_ratio: float = 2.5,
                          seed: int = 0) -> dict[str, Any]:
-    from robustx.components import check_spec
+    from robustx.config.components import check_spec
 
     from .curves import DEFAULT_EPS, robustness_curve
     from .plots import curve_figure

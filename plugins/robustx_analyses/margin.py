@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from robustx.functional import logit_margin
+from robustx.base.functional import logit_margin
 
 __all__ = ["cross_entropy", "least_likely", "logit_margin"]
 

@@ -26,7 +26,7 @@ def json_safe(value: Any) -> Any:
 
 
 def write_json(path: Path, data: Any) -> Path:
-    from robustx.files import write_text_atomic
+    from robustx.base.files import write_text_atomic
 
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(json_safe(data), indent=1) + "\n")
@@ -35,7 +35,7 @@ def write_json(path: Path, data: Any) -> Path:
 
 def write_csv(path: Path, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    from robustx.files import atomic_target
+    from robustx.base.files import atomic_target
 
     with atomic_target(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)

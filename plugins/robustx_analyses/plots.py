@@ -24,7 +24,7 @@ UNITS = {"sign": "Linf pixel units", "gaussian": "L2 pixel units"}
 
 
 def _save(fig: Figure, path: Path) -> Path:
-    from robustx.files import atomic_target
+    from robustx.base.files import atomic_target
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_target(path) as tmp:  # savefig picks the format from the name: say it, the temporary ends in .tmp

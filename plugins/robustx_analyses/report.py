@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from robustx.files import atomic_target
+from robustx.base.files import atomic_target
 
 from .outputs import json_safe
 from .report_data import ReportOptions, collect

@@ -162,7 +162,7 @@ def curve_data(inp: ReportInput, model: torch.nn.Module, options: ReportOptions)
     if inp.path is not None:
         cached = inp.path / "analysis" / "robustness_curve.json"
         if cached.exists():
-            from robustx.files import read_json
+            from robustx.base.files import read_json
 
             return read_json(cached, hint="delete it and the report recomputes the curve")
     attacks = options.curve_attacks

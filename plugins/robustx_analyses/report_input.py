@@ -1,6 +1,6 @@
 """What analyses read from a run: the core ``RunDir`` with its model and tensors loaded on a device.
 
-Run directories are read only by ``robustx.rundir.RunDir`` (one reader of one format, owned by
+Run directories are read only by ``robustx.runs.rundir.RunDir`` (one reader of one format, owned by
 the core). ``ReportInput`` adds what analyses need on top of it: the model and the tracked images
 on the analysis device, test images on demand, and the run's plugin host (attacks for robustness
 curves come from the host that trained the run, not from a process-wide one). Its fields are
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from robustx.errors import RobustxError
+from robustx.base.errors import RobustxError
 
 from .errors import AnalysisError
 
@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from robustx.plugins import PluginHost
-    from robustx.registry import Registry
-    from robustx.rundir import RunDir
+    from robustx.host.manager import PluginHost
+    from robustx.host.registry import Registry
+    from robustx.runs.rundir import RunDir
 
 EvalData = Callable[[int], "tuple[torch.Tensor, torch.Tensor]"]
 
@@ -75,7 +75,7 @@ class ReportInput:
 
     def default_eps(self, fallback: float = 8 / 255) -> float:
         """The eps of the first evaluated attack that has one (results.json, then the recipe)."""
-        from robustx.params import parse_number
+        from robustx.config.params import parse_number
 
         attacks = list(self.results.get("attacks", []))
         attacks += list((self.recipe.get("evaluate") or {}).get("attacks", []) or [])
@@ -116,7 +116,7 @@ class ReportInput:
 
 def load_report_input(run_dir: str | Path, device: Any = "cpu", load_model: bool = True,
                       host: "PluginHost | None" = None) -> ReportInput:
-    """``ReportInput.from_run`` of ``robustx.rundir.load_run(run_dir, host)`` (one-line error when missing)."""
-    from robustx.rundir import load_run
+    """``ReportInput.from_run`` of ``robustx.runs.rundir.load_run(run_dir, host)`` (one-line error when missing)."""
+    from robustx.runs.rundir import load_run
 
     return ReportInput.from_run(load_run(run_dir, host=host), device=device, load_model=load_model)

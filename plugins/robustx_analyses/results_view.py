@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from robustx.results import fmt_eps
+from robustx.config.threat import fmt_eps
 
 SCHEMA1_LABEL = "worst case over all attacks (schema 1)"
 

@@ -5,7 +5,7 @@ Import-light on purpose: ART (and torch) are imported only when an attack is bui
 
 from __future__ import annotations
 
-from robustx.hookspecs import Register, hookimpl
+from robustx.host.hookspecs import Register, hookimpl
 
 from . import factories as f
 

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from robustx.attack_guard import check_images, finish, isolated_rng, model_guard, num_classes_of
+from robustx.evaluation.attack_guard import check_images, finish, isolated_rng, model_guard, num_classes_of
 
 from .modules import CastInput
 from .seeding import random_states_from_global_seed

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
-from robustx.params import Range
-from robustx.threat import threat_model
+from robustx.config.params import Range
+from robustx.config.threat import threat_model
 
 if TYPE_CHECKING:
     from torch import nn

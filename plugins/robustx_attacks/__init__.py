@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 from .factories import cw_linf
 

@@ -7,7 +7,7 @@ pyautoattack and torch are imported when the attack is built.
 
 from __future__ import annotations
 
-from robustx.hookspecs import Register, hookimpl
+from robustx.host.hookspecs import Register, hookimpl
 
 from .factory import autoattack_reference
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
-from robustx.params import Range
-from robustx.published import publishes
-from robustx.threat import threat_model
+from robustx.config.params import Range
+from robustx.config.published import publishes
+from robustx.config.threat import threat_model
 
 if TYPE_CHECKING:
     from torch import nn

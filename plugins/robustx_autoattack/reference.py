@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from robustx.attack_guard import check_images, draw_seed, finish, isolated_rng, model_guard
+from robustx.evaluation.attack_guard import check_images, draw_seed, finish, isolated_rng, model_guard
 
 _PERTURBED = re.compile(r"^(?P<attack>[a-z-]+) - \d+/\d+ - (?P<fooled>\d+) out of (?P<total>\d+) successfully perturbed")
 

@@ -9,7 +9,7 @@ Only hook implementations here; factories import torch when called (``robustx li
 
 from __future__ import annotations
 
-from robustx.hookspecs import Register, hookimpl
+from robustx.host.hookspecs import Register, hookimpl
 
 from . import factories
 

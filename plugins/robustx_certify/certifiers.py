@@ -1,4 +1,4 @@
-"""The two certifiers as robustx's certifier contract wants them (see robustx.certification)."""
+"""The two certifiers as robustx's certifier contract wants them (see robustx.evaluation.certification)."""
 
 from __future__ import annotations
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-from robustx.errors import ParamError
-from robustx.params import Range
+from robustx.base.errors import ParamError
+from robustx.config.params import Range
 
 if TYPE_CHECKING:
-    from robustx.defense import Defense
+    from robustx.train.defense import Defense
 
 Eps = Annotated[float, Range(ge=0, le=1)]
 Radius = Annotated[float, Range(ge=0)]

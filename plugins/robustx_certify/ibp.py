@@ -26,8 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
-from robustx.errors import RobustxError
-from robustx.nn import Normalize
+from robustx.base.errors import RobustxError
+from robustx.models.nn import Normalize
 
 #: layers mapped end to end (monotone non-decreasing, elementwise or with non-negative weights)
 MONOTONE = (nn.ReLU, nn.MaxPool2d, nn.AvgPool2d, nn.AdaptiveAvgPool2d, nn.Flatten, nn.Identity, Normalize,
@@ -65,7 +65,7 @@ _graphs: "weakref.WeakKeyDictionary[nn.Module, dict[tuple[bool, bool], fx.Graph]
 
 
 def _graph(model: nn.Module) -> fx.Graph:
-    from robustx.engine.stochastic import in_training_phase
+    from robustx.evaluation.stochastic import in_training_phase
 
     mode = (model.training, in_training_phase())
     graphs = _graphs.setdefault(model, {})

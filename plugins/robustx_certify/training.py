@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from robustx.defense import Defense, TrainContext
+from robustx.train.defense import Defense, TrainContext
 
 from . import ibp as interval
 

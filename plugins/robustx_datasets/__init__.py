@@ -6,7 +6,7 @@ scipy, torch) are imported only when a dataset is actually built.
 
 from __future__ import annotations
 
-from robustx.hookspecs import Register, hookimpl
+from robustx.host.hookspecs import Register, hookimpl
 
 from .registry import register_datasets
 

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from robustx.data import DatasetBundle, DatasetInfo, ImageSet
+from robustx.datasets.bundle import DatasetBundle, DatasetInfo, ImageSet
 
 from .stats import Stats
 

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from robustx.errors import DataError
+from robustx.base.errors import DataError
 
 from . import stats
 from .bundle import Split, make_bundle
 from .locate import locate, missing, reading, show_dir
 
 if TYPE_CHECKING:
-    from robustx.data import DatasetBundle
+    from robustx.datasets.bundle import DatasetBundle
 
 
 def _numpy_reconstruct() -> Any:

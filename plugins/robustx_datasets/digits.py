@@ -10,7 +10,7 @@ from . import stats
 from .bundle import Split, make_bundle
 
 if TYPE_CHECKING:
-    from robustx.data import DatasetBundle
+    from robustx.datasets.bundle import DatasetBundle
 
 TEST_SIZE = 360  # of 1797: the usual 80/20 split, 1437 train / 360 test
 SPLIT_SEED = 0

@@ -21,8 +21,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from robustx.errors import DataError
-from robustx.progress import progress_bar
+from robustx.base.errors import DataError
+from robustx.base.progress import progress_bar
 
 from .sources import Resource, Source
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from robustx.errors import DataError
+from robustx.base.errors import DataError
 
 from . import stats
 from .bundle import make_bundle
 from .locate import locate, missing, reading, show_dir
 
 if TYPE_CHECKING:
-    from robustx.data import DatasetBundle
+    from robustx.datasets.bundle import DatasetBundle
 
 #: idx type code -> numpy dtype (big-endian for multi-byte types)
 _IDX_DTYPES = {0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),

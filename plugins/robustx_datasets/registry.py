@@ -1,7 +1,7 @@
 """The dataset factories robustx sees: thin, annotated, and free of heavy imports.
 
 Each factory imports its reader only when called, so ``robustx list datasets`` stays fast.
-The core validates recipe parameters against these signatures (robustx/params.py).
+The core validates recipe parameters against these signatures (robustx/config/params.py).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from robustx.data import DatasetBundle
-    from robustx.hookspecs import Register
+    from robustx.datasets.bundle import DatasetBundle
+    from robustx.host.hookspecs import Register
 
 
 def digits(*, root: str = "", download: bool = True) -> DatasetBundle:
@@ -61,7 +61,7 @@ def svhn(*, root: str, download: bool = True, url: str | None = None) -> Dataset
 
 def _missing_files(reader: str, layout: str | None = None) -> Callable[..., str | None]:
     """A factory's ``missing_files(root, **params) -> str | None``: what ``recipe validate`` asks when
-    downloading is off (robustx.data.check_data_available); the reader is imported only then."""
+    downloading is off (robustx.config.data_source.check_data_available); the reader is imported only then."""
 
     def missing_files(root: Path, **_params: Any) -> str | None:
         module = importlib.import_module(f".{reader}", __package__)

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from robustx.errors import DataError
+from robustx.base.errors import DataError
 
 from . import stats
 from .bundle import Split, make_bundle
 from .locate import locate, missing, reading
 
 if TYPE_CHECKING:
-    from robustx.data import DatasetBundle
+    from robustx.datasets.bundle import DatasetBundle
 
 FILES = {"train": "train_32x32.mat", "test": "test_32x32.mat"}
 

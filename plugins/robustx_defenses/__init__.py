@@ -7,7 +7,7 @@ are imported when a factory is called.
 
 from __future__ import annotations
 
-from robustx.hookspecs import Register, hookimpl
+from robustx.host.hookspecs import Register, hookimpl
 
 from . import factories, transforms
 

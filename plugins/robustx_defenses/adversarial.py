@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from robustx.defense import Attack, TrainContext
+from robustx.train.defense import Attack, TrainContext
 
 from .awp import WeightPerturbation
 from .base import MixedNaturalDefense, attack_labels

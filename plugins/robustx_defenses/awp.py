@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from robustx.errors import ParamError
+from robustx.base.errors import ParamError
 
 from .schedule import check_mapping
 

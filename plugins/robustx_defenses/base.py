@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from robustx.defense import Attack, Defense, TrainContext
+from robustx.train.defense import Attack, Defense, TrainContext
 
 from .awp import WeightPerturbation
 from .schedule import EpsSchedule, scaled_spec

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from robustx.errors import ParamError
-from robustx.params import Check, Range
+from robustx.base.errors import ParamError
+from robustx.config.params import Check, Range
 
 from .awp import parse_awp
 from .schedule import parse_eps_schedule
 
 if TYPE_CHECKING:
-    from robustx.defense import Defense
+    from robustx.train.defense import Defense
 
 #: Madry et al.'s CIFAR-10 budget, in [0,1] pixel units.
 PGD_LINF = {"name": "pgd", "eps": 8 / 255, "alpha": 2 / 255, "steps": 10}

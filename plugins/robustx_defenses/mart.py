@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from robustx.defense import TrainContext
+from robustx.train.defense import TrainContext
 
 from .awp import WeightPerturbation
 from .base import MixedNaturalDefense

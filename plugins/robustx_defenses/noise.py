@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from robustx.engine.stochastic import in_training_phase
+from robustx.evaluation.stochastic import in_training_phase
 
 
 class InferenceNoise(nn.Module):

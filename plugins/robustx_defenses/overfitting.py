@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robustx.plugins import warn
+from robustx.host.manager import warn
 
 ROBUST_KEY = "val_robust_accuracy"
 #: Clean-accuracy keys, most specific first (the engine's name may be either).

@@ -15,8 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from robustx.errors import ParamError, did_you_mean, short
-from robustx.params import parse_number
+from robustx.base.errors import ParamError, did_you_mean, short
+from robustx.config.params import parse_number
 
 NAMES = ("constant", "linear")
 KEYS = ("name", "warmup_epochs", "warmup_steps")

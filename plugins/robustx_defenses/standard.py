@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from robustx.defense import Defense
+from robustx.train.defense import Defense
 
 
 class StandardTraining(Defense):

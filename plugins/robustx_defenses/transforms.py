@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from robustx.params import Range
+from robustx.config.params import Range
 
 if TYPE_CHECKING:
     from torch import nn

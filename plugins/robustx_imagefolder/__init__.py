@@ -1,13 +1,13 @@
 """robustx plugin: ``image_folder``, a dataset of PNG/JPEG files in torchvision's ImageFolder layout.
 
 For data that does not fit in memory: the images stay on disk and stream through a
-``torch.utils.data.DataLoader`` (robustx.engine.loader); small folders may be loaded whole.
+``torch.utils.data.DataLoader`` (robustx.datasets.loader); small folders may be loaded whole.
 Entry point only: torchvision, PIL and torch are imported when the dataset is built.
 """
 
 from __future__ import annotations
 
-from robustx.hookspecs import Register, hookimpl
+from robustx.host.hookspecs import Register, hookimpl
 
 from .registry import register_datasets
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
-from robustx.params import Range
+from robustx.config.params import Range
 
 if TYPE_CHECKING:
-    from robustx.data import DatasetBundle
-    from robustx.hookspecs import Register
+    from robustx.datasets.bundle import DatasetBundle
+    from robustx.host.hookspecs import Register
 
 
 def image_folder(*, root: str, download: bool = True, train_dir: str = "train",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 from .base import Tracker
 from .mlflow_tracker import mlflow_tracker
@@ -57,7 +57,7 @@ def robustx_run_event(event: str, payload: dict[str, Any]) -> None:
 
 def _each(trackers: list[Tracker], method: str, *args: Any) -> bool:
     """Call one method of every tracker; a failing tracker warns and never stops the others (or the run)."""
-    from robustx.plugins import warn
+    from robustx.host.manager import warn
 
     ok = True
     for tracker in trackers:

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from robustx.errors import RobustxError
+from robustx.base.errors import RobustxError
 
 STATE = "loggers"  # RUN_DIR/loggers/<name>.json: what a resumed run needs to continue the same tracker run
 
@@ -59,7 +59,7 @@ class Tracker:
     def group(self, recipe: dict[str, Any]) -> str:
         """Where this run belongs (MLflow experiment, W&B project): its study's name for a study row, so a
         study's rows land together, else the recipe's name."""
-        marker = self.run_dir.parent / ".robustx-run"  # robustx.runner.directory.MARKER of the study directory
+        marker = self.run_dir.parent / ".robustx-run"  # robustx.runs.directory.MARKER of the study directory
         try:
             found = json.loads(marker.read_text(encoding="utf-8"))
         except (OSError, ValueError):

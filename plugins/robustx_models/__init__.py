@@ -5,7 +5,7 @@ Only the torch-free :mod:`.registry` is imported here; model families load on fi
 
 from __future__ import annotations
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 from .registry import ARCHITECTURES, TRANSFORMS
 

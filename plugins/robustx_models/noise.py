@@ -130,7 +130,7 @@ def add_parametric_noise(model: nn.Module, on: NoiseSite = "weights", alpha_init
                 setattr(parent, name, noisy)
                 converted += 1
     if converted == 0:
-        from robustx.errors import RobustxError
+        from robustx.base.errors import RobustxError
 
         raise RobustxError(f"noisenet: {type(model).__name__} has no nn.Conv2d or nn.Linear layer to make noisy")
     return model

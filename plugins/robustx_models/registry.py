@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from robustx.params import Range
+from robustx.config.params import Range
 
 if TYPE_CHECKING:
     from torch import nn
@@ -97,7 +97,7 @@ def wide_resnet(
     dropout: Annotated[float, Range(ge=0, lt=1)] = 0.0,
 ) -> "nn.Module":
     """WRN-depth-widen_factor; depth must be 6n+4 (16, 22, 28, 34, 40)."""
-    from robustx.errors import ParamError
+    from robustx.base.errors import ParamError
 
     if (depth - 4) % 6 != 0:
         raise ParamError(f"wide_resnet.depth: must be 6n+4 (16, 22, 28, 34, 40), got {depth}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 
 @hookimpl

@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from robustx.errors import RobustxError, RunFileError
+from robustx.base.errors import RobustxError, RunFileError
 
 FIELDS = ("link", "name", "authors", "additional_data", "number_forward_passes", "dataset", "venue",
           "architecture", "eps", "clean_acc", "reported", "corruptions_acc", "corruptions_acc_3d",

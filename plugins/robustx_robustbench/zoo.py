@@ -24,7 +24,7 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from robustx.errors import CheckpointError, RobustxError, UnknownNameError, did_you_mean
+from robustx.base.errors import CheckpointError, RobustxError, UnknownNameError, did_you_mean
 
 DEFAULT_MODEL_DIR = "~/.cache/robustx/models"
 MODEL_DIR_ENV = "ROBUSTX_MODEL_DIR"
@@ -34,7 +34,7 @@ INSTALL = 'pip install "robustx[robustbench]" && pip install --no-deps robustben
 
 def import_zoo() -> tuple[Any, Any, Any]:
     """(robustbench.utils, model_dicts, enums) without executing robustbench/__init__.py."""
-    from robustx.compat.torchvision_ops import ensure_torchvision_importable
+    from robustx.base.compat.torchvision_ops import ensure_torchvision_importable
 
     ensure_torchvision_importable()  # RobustBench's models import torchvision
     if "robustbench" not in sys.modules:
@@ -78,7 +78,7 @@ def zoo_entry(model_name: str, dataset: str, threat_model: str) -> dict[str, Any
 
 def load(model_name: str, dataset: str, threat_model: str, folder: Path, download: bool) -> Any:
     """The zoo model with its weights, by RobustBench's loader; offline, a missing file is one line."""
-    from robustx.data import offline
+    from robustx.base.network import offline
 
     utils, _, _ = import_zoo()
     entry = zoo_entry(model_name, dataset, threat_model)

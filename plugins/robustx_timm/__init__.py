@@ -5,7 +5,7 @@ Only the torch-free :mod:`.factory` is imported here; timm itself loads when a m
 
 from __future__ import annotations
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 from .factory import timm_model
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
-from robustx.params import Range
+from robustx.config.params import Range
 
 if TYPE_CHECKING:
     from torch import nn
@@ -17,7 +17,7 @@ SMALL_INPUT_MAX = 64
 
 
 def _import_timm() -> Any:
-    from robustx.compat.torchvision_ops import ensure_torchvision_importable
+    from robustx.base.compat.torchvision_ops import ensure_torchvision_importable
 
     ensure_torchvision_importable()  # before timm imports torchvision (CUDA build next to CPU torch)
     import timm
@@ -27,7 +27,7 @@ def _import_timm() -> Any:
 
 def _check_name(timm: Any, model_name: str) -> None:
     if not timm.is_model(model_name):
-        from robustx.errors import UnknownNameError, did_you_mean
+        from robustx.base.errors import UnknownNameError, did_you_mean
 
         raise UnknownNameError(
             f"unknown timm model '{model_name}'{did_you_mean(model_name, timm.list_models())}; "
@@ -44,7 +44,7 @@ def _create(timm: Any, model_name: str, size_kwargs: dict[str, Any], **kwargs: A
         if not unsupported:
             raise
     if "patch_size" in size_kwargs:
-        from robustx.errors import ParamError
+        from robustx.base.errors import ParamError
 
         raise ParamError(f"timm:{model_name}.patch_size: this model has no patch size (not ViT-like)")
     return timm.create_model(model_name, **kwargs)
@@ -70,7 +70,7 @@ def timm_model(
     """
     for reserved in ("in_chans", "num_classes"):
         if reserved in timm_kwargs:
-            from robustx.errors import ParamError
+            from robustx.base.errors import ParamError
 
             raise ParamError(f"timm:{model_name}.{reserved}: is set by robustx from the dataset")
     timm = _import_timm()

@@ -6,7 +6,7 @@ torchattacks only when an attack is built.
 
 from __future__ import annotations
 
-from robustx.hookspecs import Register, hookimpl
+from robustx.host.hookspecs import Register, hookimpl
 
 from . import autoattack as aa
 from . import factories as f

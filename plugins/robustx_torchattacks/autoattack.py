@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from robustx.published import publishes
-from robustx.threat import threat_model
+from robustx.config.published import publishes
+from robustx.config.threat import threat_model
 
 from .autoattack_config import PUBLISHED, Budget
 from .factories import Budget as EpsBudget
@@ -29,10 +29,10 @@ Version = Literal["auto", "standard", "plus", "rand"]
 def build_autoattack(model: "nn.Module", *, name: str, version: str, norm: str, eps: float, budget: Budget,
                      seed: int | None) -> "TorchAttack":
     """The cascade for a deterministic model, or the 'rand' version with EOT for a randomized one."""
-    from robustx.attack_guard import num_classes_of
+    from robustx.evaluation.attack_guard import num_classes_of
 
     if _randomized(model) and version in ("standard", "plus"):
-        from robustx.plugins import warn
+        from robustx.host.manager import warn
 
         warn(f"attack '{name}': version '{version}' on a randomized model overstates robustness; "
              "use version 'auto' or 'rand' (APGD-CE and APGD-DLR with EOT)")

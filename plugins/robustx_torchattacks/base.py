@@ -12,7 +12,7 @@ import io
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from robustx.attack_guard import check_images, draw_seed, finish, isolated_rng, model_guard
+from robustx.evaluation.attack_guard import check_images, draw_seed, finish, isolated_rng, model_guard
 
 if TYPE_CHECKING:
     import torch

@@ -5,7 +5,7 @@ it, and MultiAttack does the same between its attacks; on a randomized model eve
 comes back as the clean image, so the attack looks weaker than it is. Here APGD returns its
 highest-loss iterate (torchattacks' own ``best_loss`` mode; the loss is the EOT model's, i.e. an
 expected loss), and an ensemble keeps, per example, the candidate with the highest expected loss
-over the evaluator's ``predictions`` stochastic passes (:func:`robustx.engine.stochastic.keep_worst`).
+over the evaluator's ``predictions`` stochastic passes (:func:`robustx.evaluation.stochastic.keep_worst`).
 Imported only when such an attack is built (it imports torchattacks).
 """
 
@@ -16,7 +16,7 @@ import torchattacks
 from torch import nn
 from torchattacks.attack import Attack
 
-from robustx.engine.stochastic import base_model, keep_worst
+from robustx.evaluation.stochastic import base_model, keep_worst
 
 from .autoattack_config import PUBLISHED, RAND_EOT_ITER, Budget
 
@@ -48,7 +48,7 @@ class ExpectedLossEnsemble(Attack):
 
 
 def rand_autoattack(model: nn.Module, *, norm: str, eps: float, budget: Budget = PUBLISHED) -> ExpectedLossEnsemble:
-    """AutoAttack 'rand' (APGD-CE + APGD-DLR with EOT) for an :class:`~robustx.engine.stochastic.EOTModel`.
+    """AutoAttack 'rand' (APGD-CE + APGD-DLR with EOT) for an :class:`~robustx.evaluation.stochastic.EOTModel`.
 
     The EOT model already averages ``model.samples`` passes per gradient, so each APGD adds only
     enough ``eot_iter`` to reach the published 20 gradient samples per step; ``budget`` gives the APGD

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 from .tracker import ExampleTracker
 

@@ -24,7 +24,7 @@ class ExampleTracker:
     def start(cls, payload: dict[str, Any]) -> "ExampleTracker | None":
         """Fresh run: save the images and record epoch 0. Resumed run: keep only the lines of epochs the
         checkpoint holds (a kill can leave later or torn ones) and record its epoch if missing."""
-        from robustx.engine.checkpoint import read, write_atomic  # torch: only when a run starts
+        from robustx.base.checkpoint import read, write_atomic  # torch: only when a run starts
 
         test_set, start = payload["test_set"], payload["start_epoch"]
         count = min(payload["recipe"]["train"]["track_examples"], len(test_set))
@@ -47,7 +47,7 @@ class ExampleTracker:
 
     def truncate(self, before: int) -> set[int]:
         """Drop lines of epochs >= ``before`` and torn lines; return the epochs kept."""
-        from robustx.engine.checkpoint import write_text_atomic
+        from robustx.base.checkpoint import write_text_atomic
 
         kept: dict[int, str] = {}
         if self.path.is_file():

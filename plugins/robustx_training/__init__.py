@@ -5,12 +5,12 @@ parameters from the factories' annotations (``lr: .inf`` or ``momentum: 1.5`` fa
 any work starts), and a plugin can add its own (LARS, a warmup schedule, AutoAugment) by name.
 Nothing heavy is imported here: torch is imported inside the factories. The defaults a recipe
 gets when it names none (``sgd``, schedule ``none``, augmentation ``none``) are the core's own
-(robustx.essentials), so disabling this plugin breaks only recipes that name its components.
+(robustx.train.essentials), so disabling this plugin breaks only recipes that name its components.
 """
 
 from __future__ import annotations
 
-from robustx.hookspecs import hookimpl
+from robustx.host.hookspecs import hookimpl
 
 from . import augmentations, optimizers, schedules
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
-from robustx.params import Range
+from robustx.config.params import Range
 
 if TYPE_CHECKING:
     import torch

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-from robustx.params import Range
+from robustx.config.params import Range
 
 Epoch = Annotated[int, Range(ge=0)]
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from robustx.errors import RobustxError
+from robustx.base.errors import RobustxError
 
 
 @click.command("push")
@@ -22,8 +22,8 @@ def push(run_dir: Path, target: str, dry_run: bool, private: bool, message: str 
     RUN_DIR/push/ first; --dry-run stops there, so you can read exactly what would be sent.
     Log in first with `hf auth login` (or set HF_TOKEN).
     """
-    from robustx.hub import offline, parse
-    from robustx.hub_card import stage
+    from robustx.base.hub import offline, parse
+    from robustx.runs.hub_card import stage
 
     if not (run_dir / "results.json").is_file():
         raise RobustxError(f"{run_dir}: no results.json; push needs a finished run directory")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import click
 
-from robustx.plugins import KINDS as REGISTRY_KINDS
-from robustx.registry import plural
+from robustx.host.manager import KINDS as REGISTRY_KINDS
+from robustx.host.registry import plural
 
 #: what users type (plural) -> registry kind
 KINDS = {plural(kind): kind for kind in REGISTRY_KINDS}
@@ -19,7 +19,7 @@ KINDS = {plural(kind): kind for kind in REGISTRY_KINDS}
 @click.argument("glob", required=False)
 def list_components(kind: str, glob: str | None) -> None:
     """Registered components of KIND, optionally filtered by a GLOB like 'pgd*' or 'art:*'."""
-    from robustx.plugins import registry
+    from robustx.host.manager import registry
 
     entries = registry(KINDS[kind]).entries(glob)
     if not entries:
@@ -35,7 +35,7 @@ def list_components(kind: str, glob: str | None) -> None:
 @click.command()
 def plugins() -> None:
     """Installed plugins: version, status, and what each registered."""
-    from robustx.plugins import get_host
+    from robustx.host.manager import get_host
 
     host = get_host()
     host.load_all()

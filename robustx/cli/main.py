@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from robustx.errors import RobustxError
+from robustx.base.errors import RobustxError
 
 DEBUG_ENV = "ROBUSTX_DEBUG"
 
@@ -26,7 +26,7 @@ class RobustxGroup(click.Group):
     def _load_plugin_commands(self) -> None:
         if not self._plugin_commands_loaded:
             self._plugin_commands_loaded = True
-            from robustx.plugins import get_host
+            from robustx.host.manager import get_host
 
             get_host().call_hook("robustx_register_commands", cli=self)
 
@@ -40,7 +40,7 @@ class RobustxGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from robustx.preemption import Preempted
+        from robustx.base.preemption import Preempted
 
         try:
             return super().invoke(ctx)

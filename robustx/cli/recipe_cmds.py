@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from robustx.errors import RobustxError
+from robustx.base.errors import RobustxError
 
 OVERRIDES_HELP = "KEY=VALUE overrides, e.g. train.epochs=1 data.limit=512 evaluate.attacks.1.eps=8/255"
 
@@ -20,7 +20,7 @@ def recipe() -> None:
 @recipe.command("list")
 def list_recipes() -> None:
     """Registered recipes (built-in and from plugins)."""
-    from robustx.plugins import registry
+    from robustx.host.manager import registry
 
     entries = registry("recipe").entries()
     width = max((len(e.name) for e in entries), default=4)
@@ -32,7 +32,7 @@ def list_recipes() -> None:
 @click.argument("name")
 def show(name: str) -> None:
     """Print a recipe's YAML."""
-    from robustx.recipe import find_recipe, read_text
+    from robustx.config.recipe import find_recipe, read_text
 
     click.echo(read_text(find_recipe(name)), nl=False)
 
@@ -43,7 +43,7 @@ def show(name: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def copy(name: str, path: str, force: bool) -> None:
     """Copy a recipe to PATH (a file or a folder) to edit it."""
-    from robustx.recipe import find_recipe
+    from robustx.config.recipe import find_recipe
 
     source = find_recipe(name)
     target = Path(path)
@@ -66,9 +66,9 @@ def validate_cmd(name_or_path: str, overrides: tuple[str, ...]) -> None:
 
     OVERRIDES are key=value pairs, exactly as for `robustx recipe run`.
     """
-    from robustx.plugins import get_host
-    from robustx.recipe import apply_overrides, load_raw
-    from robustx.study import Study, resolve
+    from robustx.host.manager import get_host
+    from robustx.config.recipe import apply_overrides, load_raw
+    from robustx.runs.study import Study, resolve
 
     raw, source = load_raw(name_or_path)
     target = resolve(apply_overrides(raw, overrides), source, get_host())
@@ -93,7 +93,7 @@ def schema(out: str | None) -> None:
     """
     import json
 
-    from robustx.recipe_schema import recipe_schema
+    from robustx.config.schema import recipe_schema
 
     text = json.dumps(recipe_schema(), indent=2)
     if out is None:
@@ -154,7 +154,7 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
     if launcher is not None and loggers:
         raise RobustxError(f"--logger {loggers[0]} with --launcher: name the trackers in the recipe's loggers "
                            "(or as an override, loggers=[tensorboard]) so every row job gets them")
-    if launcher is not None:  # a study's rows as submitit jobs (robustx.cluster)
+    if launcher is not None:  # a study's rows as submitit jobs (robustx.runs.cluster)
         from robustx.cli.study_cmds import launch_from_cli
 
         launch_from_cli(name_or_path, overrides, out=out, device=device, resume=resume, quiet=quiet,
@@ -163,19 +163,19 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
                                "nodes": nodes, "account": account})
         return
     if nproc is not None:
-        from robustx.distributed import relaunch
+        from robustx.base.distributed import relaunch
 
         args = ["recipe", "run", name_or_path, *overrides, "--out", out, "--device", device]
         args += (["--resume", resume] if resume else []) + (["--quiet"] if quiet else [])
         args += [part for name in loggers for part in ("--logger", name)]
         raise SystemExit(relaunch(nproc, args))
-    from robustx.runner.entry import run_recipe
-    from robustx.results import terminal_table
+    from robustx.runs.entry import run_recipe
+    from robustx.evaluation.results import terminal_table
 
     echo = None if quiet else (lambda msg: click.echo(msg, err=True))
     results = run_recipe(name_or_path, overrides, out=out, device=device, resume=resume,
                          progress=not quiet, echo=echo, loggers=loggers)
-    from robustx.distributed import is_main
+    from robustx.base.distributed import is_main
 
     if not is_main():  # under torchrun, rank 0 prints for the job
         return

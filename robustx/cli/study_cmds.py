@@ -1,4 +1,4 @@
-"""``robustx study status | run-row``: the rows of a study launched through submitit (robustx.cluster)."""
+"""``robustx study status | run-row``: the rows of a study launched through submitit (robustx.runs.cluster)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def status(study_dir: str) -> None:
     Unfinished rows are submitted again by:
       robustx recipe run --resume STUDY_DIR --launcher local|slurm
     """
-    from robustx.cluster.status import status_table, study_status
+    from robustx.runs.cluster.status import status_table, study_status
 
     rows = study_status(study_dir)
     click.echo(status_table(rows))
@@ -36,7 +36,7 @@ def run_row_cmd(study_dir: str, row: str, device: str, overrides: tuple[str, ...
     """Run one row of STUDY_DIR here (what each launcher job executes)."""
     from pathlib import Path
 
-    from robustx.cluster.row import run_row
+    from robustx.runs.cluster.row import run_row
 
     results = run_row(Path(study_dir), row, device=device, overrides=overrides,
                       echo=lambda msg: click.echo(msg, err=True))
@@ -48,15 +48,15 @@ def launch_from_cli(name_or_path: str, overrides: tuple[str, ...], *, out: str, 
     """``robustx recipe run STUDY --launcher ...``: submit, wait (local), print the table; failed rows -> exit 1."""
     from pathlib import Path
 
-    from robustx.cluster.launch import launch_study
-    from robustx.cluster.options import load_options
-    from robustx.errors import RobustxError
+    from robustx.runs.cluster.launch import launch_study
+    from robustx.runs.cluster.options import load_options
+    from robustx.base.errors import RobustxError
 
     options = load_options(launcher, config, given)
     if resume is not None:
-        from robustx.plugins import get_host
-        from robustx.runner.directory import read_marker
-        from robustx.runner.entry import check_name
+        from robustx.host.manager import get_host
+        from robustx.runs.directory import read_marker
+        from robustx.runs.entry import check_name
 
         check_name(Path(resume), name_or_path, read_marker(Path(resume)), get_host())
     echo = None if quiet else (lambda msg: click.echo(msg, err=True))

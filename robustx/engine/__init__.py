@@ -1,1 +1,0 @@
-"""The training and evaluation engine (core-owned; plugins provide the parts)."""
