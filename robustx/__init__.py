@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .data import DatasetBundle, DatasetInfo, ImageSet
+from .declare import component, register_declared
 from .defense import Defense, TrainContext
 from .errors import RobustxError
 from .hookspecs import hookimpl, hookspec
@@ -22,8 +23,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DatasetBundle", "DatasetInfo", "Defense", "ImageSet", "Range", "RobustxError", "TrainContext",
-    "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
-    "register_plugin", "run_recipe",
+    "component", "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
+    "register_declared", "register_plugin", "run_recipe",
 ]
 
 
