@@ -75,12 +75,16 @@ def outcomes() -> dict[str, Outcome]:
     return {}
 
 
+def contract_params(name: str, registry: Any = REGISTRY) -> dict[str, Any]:
+    return dict(CONTRACT_PARAMS[name]) if registry is REGISTRY else smoke_params(registry.get(name))
+
+
 def run(name: str, model, batch, cache: dict[str, Outcome], registry: Any = REGISTRY) -> Outcome:  # noqa: ANN001
     """Build the attack and run it twice under the same seed (cached per name)."""
     if name not in cache:
         x, y = batch
         x_before = x.clone()
-        attack = registry.create(name, model, **CONTRACT_PARAMS.get(name, smoke_params(registry.get(name))))
+        attack = registry.create(name, model, **contract_params(name, registry))
         seed_everything(SEED)
         first = attack(x, y)
         seed_everything(SEED)
@@ -188,8 +192,9 @@ def check_lowers_accuracy(name: str, model, batch, cache: dict[str, Outcome], re
     clean, attacked = accuracy(model, out.x, out.y), accuracy(model, out.first, out.y)
     needed = 1 / len(out.y) if name in BEST_EFFORT else MIN_DROP
     assert clean - attacked >= needed - 1e-9, (
-        f"{name} lowers accuracy from {clean:.3f} to {attacked:.3f} at {CONTRACT_PARAMS.get(name, '?')}; an attack "
-        f"must take at least {needed:.3f} from a model that PGD breaks (register smoke= parameters that do)")
+        f"{name} lowers accuracy from {clean:.3f} to {attacked:.3f} at {contract_params(name, registry)}; an attack "
+        f"must take at least {needed:.3f} from a model that PGD breaks (declare smoke parameters that do: "
+        "@component(..., smoke={...}))")
 
 
 def test_pgd_breaks_the_contract_model(tiny_model, sample_batch, outcomes) -> None:
@@ -256,6 +261,20 @@ def torch_equal(a, b) -> bool:  # noqa: ANN001
     import torch
 
     return torch.equal(a, b)
+
+
+def test_the_example_plugins_declared_attack_meets_the_contract(tiny_model, sample_batch, monkeypatch) -> None:
+    """A third-party attack declared with @component(..., smoke=...) is checked with its own parameters."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples" / "robustx-example-plugin"))
+    import robustx_example_plugin
+
+    host = PluginHost(load_entry_points=False)
+    host.register_plugin(robustx_example_plugin, "example")
+    registry = host.registry("attack")
+    assert smoke_params(registry.get("example:uniform_noise")) == {"eps": 0.5}
+    check_lowers_accuracy("example:uniform_noise", tiny_model, sample_batch, {}, registry)
 
 
 @pytest.mark.parametrize("name", NAMES)
