@@ -23,8 +23,8 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DatasetBundle", "DatasetInfo", "Defense", "ImageSet", "Range", "RobustxError", "TrainContext",
-    "component", "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
-    "register_declared", "register_plugin", "run_recipe",
+    "component", "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components", "load_model",
+    "load_run", "register_declared", "register_plugin", "run_recipe",
 ]
 
 

@@ -26,6 +26,7 @@ Import-light (no torch).
 
 from __future__ import annotations
 
+import copy
 import inspect
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -52,10 +53,12 @@ class Declaration:
 
 
 def kinds() -> tuple[str, ...]:
-    """The kinds of component a plugin can register (one ``robustx_register_<kinds>`` hook each)."""
+    """The kinds of component a plugin declares (one ``robustx_register_<kinds>`` hook each); recipes
+    are YAML files, registered with the plain callback, and commands are click objects."""
     from . import hookspecs
-    families = [name.removeprefix("robustx_register_") for name in vars(hookspecs)
-                if name.startswith("robustx_register_") and name != "robustx_register_commands"]
+
+    families = [name.removeprefix("robustx_register_") for name in vars(hookspecs) if name.startswith("robustx_register_")
+                and name not in ("robustx_register_commands", "robustx_register_recipes")]
     return tuple({"analyses": "analysis"}.get(family, family[:-1]) for family in families)
 
 
@@ -98,7 +101,7 @@ def component(name: str, *, kind: str, aliases: Iterable[str] = (), description:
             raise PluginError(f"{where}: decorates {short(factory)}, which is not callable")
         declaration = Declaration(kind, name, aliases,
                                   first_line(factory.__doc__) if description is None else description,
-                                  None if smoke is None else dict(smoke))
+                                  None if smoke is None else copy.deepcopy(dict(smoke)))
         setattr(factory, ATTRIBUTE, (*own_declarations(factory), declaration))
         return factory
 
@@ -153,6 +156,6 @@ def register_declared(register: Callable[..., Any], *sources: Any, kind: str | N
         names = ", ".join(getattr(s, "__name__", short(s)) for s in sources)
         raise PluginError(f"register_declared: {names} declares no {kind} (@component(..., kind='{kind}'))")
     for factory, d in found:
-        extra = {} if d.smoke is None else {"smoke": dict(d.smoke)}
+        extra = {} if d.smoke is None else {"smoke": copy.deepcopy(dict(d.smoke))}  # each entry its own
         register(d.name, factory, aliases=d.aliases, description=d.description, **extra)
     return [d.name for _, d in found]

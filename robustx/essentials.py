@@ -76,8 +76,8 @@ def standard(*, label_smoothing: LabelSmoothing = 0.0) -> Defense:
 #: kind -> (name, factory, aliases, description): what the recipe defaults (robustx.recipe) name, declared
 #: above with @component like any plugin's components
 ESSENTIALS: dict[str, list[tuple[str, Callable[..., Any], tuple[str, ...], str]]] = {}
-for _factory, _declared in declarations(sys.modules[__name__]):
-    ESSENTIALS.setdefault(_declared.kind, []).append((_declared.name, _factory, _declared.aliases, _declared.description))
+for _factory, _d in declarations(sys.modules[__name__]):
+    ESSENTIALS.setdefault(_d.kind, []).append((_d.name, _factory, _d.aliases, _d.description))
 
 
 def register_essentials(kind: str, registry: Any) -> list[str]:

@@ -5,7 +5,8 @@ and device, in [0, 1], inside the ``attack.eps`` ball of ``attack.norm``, repeat
 fixed seed, never raising accuracy, and lowering it on a model that PGD breaks (so an attack that
 returns its input fails). Each attack runs on the 32-image ``sample_batch`` against ``tiny_model``
 with the ``smoke`` parameters declared next to its factory (``@component(..., smoke={...})``, or
-``register(..., smoke={...})``), or a budget derived from its threat model; results are cached per attack so every check stays a separate test.
+``register(..., smoke={...})``), or a budget derived from its threat model; results are cached per
+attack so every check stays a separate test.
 """
 
 from __future__ import annotations

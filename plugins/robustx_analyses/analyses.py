@@ -221,4 +221,5 @@ def param_help(analysis: str, name: str) -> str | None:
 
 
 #: name -> factory, for the ``robustx analyze`` / ``robustx report`` commands (from the @component declarations above)
-FACTORIES: dict[str, Callable[..., Analysis]] = {d.name: f for f, d in declarations(sys.modules[__name__], kind="analysis")}
+FACTORIES: dict[str, Callable[..., Analysis]] = {
+    d.name: factory for factory, d in declarations(sys.modules[__name__], kind="analysis")}

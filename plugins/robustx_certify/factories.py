@@ -41,7 +41,8 @@ def ibp(model: Any, *, eps: Eps | list[Eps] = 0.1) -> Any:
 
 
 @component("smoothing", kind="certifier", aliases=("randomized_smoothing",),
-           description="Randomized smoothing CERTIFY: certified L2 radii of the smoothed classifier (Cohen et al. 2019)")
+           description="Randomized smoothing CERTIFY: certified L2 radii of the smoothed classifier "
+                       "(Cohen et al. 2019)")
 def smoothing(model: Any, *, sigma: Sigma = 0.25, n0: Count = 100, n: Count = 1000, alpha: Alpha = 0.001,
               radii: list[Radius] = (0.25, 0.5, 0.75, 1.0), batch_size: Count = 1000, seed: int = 0,
               num_classes: Optional[Count] = None) -> Any:

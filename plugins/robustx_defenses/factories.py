@@ -40,6 +40,9 @@ LabelSmoothing = Annotated[float, Range(ge=0, lt=1)]
 AwpSpec = Annotated[dict | float | None, Check(parse_awp)]
 #: MART's reference budget (Wang et al. 2020): Linf 0.031, step 0.007, 10 steps of CE PGD.
 MART_PGD = {"name": "pgd", "eps": 0.031, "alpha": 0.007, "steps": 10}
+#: the attacks of the smoke parameters below (tests/test_defenses.py runs every defense with them on 8x8 digits)
+_TINY_PGD = {"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}
+_TINY_PGD_L2 = {"name": "pgd_l2", "eps": 0.5, "alpha": 0.25, "steps": 2}
 
 
 @component("standard", kind="defense", aliases=("natural",), description="Cross-entropy on clean inputs (no defense)")
@@ -52,7 +55,7 @@ def standard(*, label_smoothing: LabelSmoothing = 0.0) -> Defense:
 
 @component("pgd_at", kind="defense", aliases=("madry", "minmax"),
            description="PGD adversarial training (Madry et al. 2018)",
-           smoke={"attack": {"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}})
+           smoke={"attack": _TINY_PGD})
 def pgd_at(
     *, attack: dict = PGD_LINF, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
     label_smoothing: LabelSmoothing = 0.0, awp: AwpSpec = None,
@@ -87,7 +90,7 @@ def fgsm_rs(
 
 @component("mat_rand", kind="defense",
            description="Mixed adversarial training, one random attack per batch (Araujo et al. 2020)",
-           smoke={"attacks": [{"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}, {"name": "pgd_l2", "eps": 0.5, "alpha": 0.25, "steps": 2}]})
+           smoke={"attacks": [_TINY_PGD, _TINY_PGD_L2]})
 def mat_rand(
     *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
     label_smoothing: LabelSmoothing = 0.0,
@@ -98,7 +101,7 @@ def mat_rand(
 
 @component("mat_max", kind="defense",
            description="Mixed adversarial training, most damaging attack per example (Araujo et al. 2020)",
-           smoke={"attacks": [{"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}, {"name": "pgd_l2", "eps": 0.5, "alpha": 0.25, "steps": 2}]})
+           smoke={"attacks": [_TINY_PGD, _TINY_PGD_L2]})
 def mat_max(
     *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
     label_smoothing: LabelSmoothing = 0.0,
@@ -141,7 +144,7 @@ def trades(
 
 @component("mart", kind="defense",
            description="MART: boosted CE on x' + beta * KL(f(x) || f(x')) * (1 - p_y(x)) (Wang et al. 2020)",
-           smoke={"attack": {"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}})
+           smoke={"attack": _TINY_PGD})
 def mart(
     *,
     attack: dict = MART_PGD,
@@ -160,7 +163,7 @@ def mart(
 
 @component("jacobian_reg", kind="defense", aliases=("decision_surface_reg",),
            description="Logit-margin input-gradient regularization by double backprop (Yu et al. 2018)",
-           smoke={"attack": {"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}})
+           smoke={"attack": _TINY_PGD})
 def jacobian_reg(
     *,
     c: Coefficient = 50.0,
