@@ -13,6 +13,7 @@ from robustx.base.errors import RobustxError
 from robustx.base.version import __version__
 from robustx.host.hookspecs import hookimpl, hookspec
 from robustx.config.params import Range
+from robustx.host.declare import component, register_declared
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -22,8 +23,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DatasetBundle", "DatasetInfo", "Defense", "ImageSet", "Range", "RobustxError", "TrainContext",
-    "__version__", "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components", "load_model", "load_run",
-    "register_plugin", "run_recipe",
+    "__version__", "component", "create_attack", "create_model", "evaluate", "hookimpl", "hookspec", "list_components",
+    "load_model", "load_run", "register_declared", "register_plugin", "run_recipe",
 ]
 
 

@@ -293,8 +293,8 @@ def test_test_helpers_are_not_installed():
     assert importlib.util.find_spec("robustx_analyses.rundir") is None  # runs are read by robustx.runs.rundir only
 
 
-#: each analysis's cheap parameters, registered next to it (``register(..., smoke={...})``)
-FAST_PARAMS = {entry.name: entry.smoke for entry in PluginHost().registry("analysis") if entry.smoke is not None}
+#: each analysis's cheap parameters, declared next to its factory (``@component(..., smoke={...})``)
+SMOKE = {entry.name: entry.smoke for entry in PluginHost().registry("analysis") if entry.smoke is not None}
 ANALYSIS_NAMES = PluginHost().registry("analysis").names()
 
 
@@ -311,7 +311,7 @@ def test_analysis_runs_through_the_registry(name, run_dir, tmp_path):
     from robustx.runs.rundir import AnalysisContext, load_run
 
     entry = PluginHost().registry("analysis").get(name)
-    params = check_spec("analysis", {"name": name, **FAST_PARAMS.get(name, {})}, f"report.analyses.{name}")
+    params = check_spec("analysis", {"name": name, **SMOKE.get(name, {})}, f"report.analyses.{name}")
     analysis = entry.factory(**{k: v for k, v in params.items() if k != "name"})
     summary = analysis(AnalysisContext(run_dir, run=load_run(run_dir), out_dir=tmp_path))
     assert isinstance(summary, dict) and summary

@@ -22,7 +22,7 @@ NAMES = [entry.name for entry in ARCHITECTURES if entry.pattern is None]
 DOC = Path(__file__).resolve().parents[1] / "docs" / "architectures.md"
 
 #: cheaper settings for the parametrized build test (the defaults are covered by named variants, e.g.
-#: wrn_28_10), registered next to each architecture (``register(..., smoke={...})``)
+#: wrn_28_10), declared next to each architecture (``@component(..., smoke={...})``)
 CHEAP_PARAMS = {entry.name: entry.smoke for entry in ARCHITECTURES if entry.smoke is not None}
 #: factories that only fix another one's parameters: that one's build test covers their code, and the
 #: exact parameter counts (test_documented_parameter_counts) check the parameters they fix

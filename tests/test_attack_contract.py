@@ -4,8 +4,9 @@
 and device, in [0, 1], inside the ``attack.eps`` ball of ``attack.norm``, repeatable under a
 fixed seed, never raising accuracy, and lowering it on a model that PGD breaks (so an attack that
 returns its input fails). Each attack runs on the 32-image ``sample_batch`` against ``tiny_model``
-with the ``smoke`` parameters registered next to it (``register(..., smoke={...})``), or a budget
-derived from its threat model; results are cached per attack so every check stays a separate test.
+with the ``smoke`` parameters declared next to its factory (``@component(..., smoke={...})``, or
+``register(..., smoke={...})``), or a budget derived from its threat model; results are cached per
+attack so every check stays a separate test.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from robustx.host.declare import component, register_declared
 from robustx.base.errors import ParamError
 from robustx.host.hookspecs import hookimpl
 from robustx.config.params import validate_params
@@ -32,7 +34,7 @@ DERIVED_BUDGET = {"Linf": 0.3, "L2": 3.0, "L1": 20.0}
 
 
 def smoke_params(entry: Any) -> dict[str, Any]:
-    """The attack's registered ``smoke`` parameters (next to its registration), else a derived budget."""
+    """The attack's declared ``smoke`` parameters (on its factory), else a budget from its threat model."""
     from robustx.config.threat import _default, declared_threat
 
     if entry.smoke is not None:
@@ -44,8 +46,8 @@ def smoke_params(entry: Any) -> dict[str, Any]:
     return {spec.eps_param: DERIVED_BUDGET[norm]} if norm in DERIVED_BUDGET else {}
 
 
-#: every attack's contract parameters (the name FAST_PARAMS is kept for other tests that import it)
-FAST_PARAMS: dict[str, dict[str, Any]] = {name: smoke_params(REGISTRY.get(name)) for name in NAMES}
+#: every attack's contract parameters, read from the registry (tests/test_cascade.py starts from them too)
+CONTRACT_PARAMS: dict[str, dict[str, Any]] = {name: smoke_params(REGISTRY.get(name)) for name in NAMES}
 
 #: The least accuracy (absolute) an attack must take from the tiny model at its contract parameters.
 #: An attack that returns its input (or noise that changes no prediction) cannot reach it.
@@ -74,12 +76,16 @@ def outcomes() -> dict[str, Outcome]:
     return {}
 
 
+def contract_params(name: str, registry: Any = REGISTRY) -> dict[str, Any]:
+    return dict(CONTRACT_PARAMS[name]) if registry is REGISTRY else smoke_params(registry.get(name))
+
+
 def run(name: str, model, batch, cache: dict[str, Outcome], registry: Any = REGISTRY) -> Outcome:  # noqa: ANN001
     """Build the attack and run it twice under the same seed (cached per name)."""
     if name not in cache:
         x, y = batch
         x_before = x.clone()
-        attack = registry.create(name, model, **FAST_PARAMS.get(name, smoke_params(registry.get(name))))
+        attack = registry.create(name, model, **contract_params(name, registry))
         seed_everything(SEED)
         first = attack(x, y)
         seed_everything(SEED)
@@ -101,12 +107,12 @@ def test_smoke_params_are_valid(name: str) -> None:
     """The contract parameters pass robustx's one validation path (the recipe's, budgets included)."""
     from robustx.config.components import check_spec
 
-    check_spec("attack", {"name": name, **FAST_PARAMS[name]}, f"smoke parameters of {name}")
+    check_spec("attack", {"name": name, **CONTRACT_PARAMS[name]}, f"smoke parameters of {name}")
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_declares_norm_and_eps(name: str, tiny_model) -> None:
-    attack = REGISTRY.create(name, tiny_model, **FAST_PARAMS[name])
+    attack = REGISTRY.create(name, tiny_model, **CONTRACT_PARAMS[name])
     assert attack.norm in ("Linf", "L2", None)
     if attack.norm is None:
         assert attack.eps is None, "a budget without a norm cannot be checked"
@@ -129,7 +135,7 @@ def test_declares_a_threat_model(name: str, tiny_model) -> None:
         assert declared_threat(factory) is None
         return
     assert declared_threat(factory) is not None, f"{name}: decorate its factory with @threat_model(...)"
-    params = FAST_PARAMS[name]
+    params = CONTRACT_PARAMS[name]
     threat = resolve_threat(factory, params)
     assert threat is not None and threat["norm"] in ("Linf", "L2", "L1")
     attack = REGISTRY.create(name, tiny_model, **params)
@@ -187,8 +193,9 @@ def check_lowers_accuracy(name: str, model, batch, cache: dict[str, Outcome], re
     clean, attacked = accuracy(model, out.x, out.y), accuracy(model, out.first, out.y)
     needed = 1 / len(out.y) if name in BEST_EFFORT else MIN_DROP
     assert clean - attacked >= needed - 1e-9, (
-        f"{name} lowers accuracy from {clean:.3f} to {attacked:.3f} at {FAST_PARAMS.get(name, '?')}; an attack "
-        f"must take at least {needed:.3f} from a model that PGD breaks (register smoke= parameters that do)")
+        f"{name} lowers accuracy from {clean:.3f} to {attacked:.3f} at {contract_params(name, registry)}; an attack "
+        f"must take at least {needed:.3f} from a model that PGD breaks (declare smoke parameters that do: "
+        "@component(..., smoke={...}))")
 
 
 def test_pgd_breaks_the_contract_model(tiny_model, sample_batch, outcomes) -> None:
@@ -211,30 +218,71 @@ class _IdentityAttack:
         return x.clone()
 
 
-class _IdentityPlugin:
-    @staticmethod
-    def factory(model, *, eps: float = 0.3):  # noqa: ANN001, ANN205
-        return _IdentityAttack()
+@component("identity", kind="attack", smoke={"eps": 0.3})
+@threat_model(norm="Linf")
+def identity(model, *, eps: float = 0.3):  # noqa: ANN001, ANN201
+    """Returns its input (a do-nothing attack)."""
+    return _IdentityAttack()
+
+
+class _DeclaredIdentityPlugin:
+    """A third-party plugin in the declared style: ``register_declared`` picks up ``@component`` factories."""
 
     @hookimpl
     def robustx_register_attacks(self, register) -> None:  # noqa: ANN001
-        register("identity", threat_model(norm="Linf")(self.factory), description="returns its input")
+        register_declared(register, identity)
 
 
-def test_a_do_nothing_attack_fails_the_contract(tiny_model, sample_batch) -> None:
+class _InlineIdentityPlugin:
+    """The same attack through the plain ``register(...)`` callback, with no smoke parameters."""
+
+    @hookimpl
+    def robustx_register_attacks(self, register) -> None:  # noqa: ANN001
+        register("identity", threat_model(norm="Linf")(lambda model, *, eps=0.3: _IdentityAttack()),
+                 description="returns its input")
+
+
+@pytest.mark.parametrize("plugin", [_DeclaredIdentityPlugin, _InlineIdentityPlugin])
+def test_a_do_nothing_attack_fails_the_contract(plugin, tiny_model, sample_batch) -> None:
+    """The contract can fail: a registered attack that returns its input passes every other check of
+    this file but not check_lowers_accuracy (declared smoke parameters, or a budget from its threat model)."""
     host = PluginHost(load_entry_points=False)
-    host.register_plugin(_IdentityPlugin(), "identity_plugin")
+    host.register_plugin(plugin(), "identity_plugin")
     registry = host.registry("attack")
-    assert smoke_params(registry.get("identity")) == {"eps": 0.3}  # no smoke=: a budget from its threat model
+    assert smoke_params(registry.get("identity")) == {"eps": 0.3}
+    cache: dict[str, Outcome] = {}
     with pytest.raises(AssertionError, match="identity lowers accuracy from 1.000 to 1.000"):
-        check_lowers_accuracy("identity", tiny_model, sample_batch, {}, registry)
+        check_lowers_accuracy("identity", tiny_model, sample_batch, cache, registry)
+    out = cache["identity"]  # ... while it passes the other checks: shape, unit box, eps ball, repeatability
+    assert out.first.shape == out.x.shape and torch_equal(out.first, out.second)
+    assert accuracy(tiny_model, out.first, out.y) <= accuracy(tiny_model, out.x, out.y)
+
+
+def torch_equal(a, b) -> bool:  # noqa: ANN001
+    import torch
+
+    return torch.equal(a, b)
+
+
+def test_the_example_plugins_declared_attack_meets_the_contract(tiny_model, sample_batch, monkeypatch) -> None:
+    """A third-party attack declared with @component(..., smoke=...) is checked with its own parameters."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples" / "robustx-example-plugin"))
+    import robustx_example_plugin
+
+    host = PluginHost(load_entry_points=False)
+    host.register_plugin(robustx_example_plugin, "example")
+    registry = host.registry("attack")
+    assert smoke_params(registry.get("example:uniform_noise")) == {"eps": 0.5}
+    check_lowers_accuracy("example:uniform_noise", tiny_model, sample_batch, {}, registry)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_restores_model_state(name: str, tiny_model, sample_batch) -> None:
     """A model in train mode stays in train mode (every module), and its parameters stay untouched."""
     x, y = sample_batch
-    attack = REGISTRY.create(name, tiny_model, **FAST_PARAMS[name])
+    attack = REGISTRY.create(name, tiny_model, **CONTRACT_PARAMS[name])
     params = list(tiny_model.parameters())
     flags = [p.requires_grad for p in params]
     try:

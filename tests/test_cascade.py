@@ -13,7 +13,7 @@ from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes, results_
 from robustx.host.manager import PluginHost
 from robustx.base.seeding import seed_everything
 from robustx.config.threat import threat_resolver
-from test_attack_contract import FAST_PARAMS
+from test_attack_contract import CONTRACT_PARAMS
 
 HOST = PluginHost()
 NAMES = [e.name for e in HOST.registry("attack") if "{" not in e.name]
@@ -39,7 +39,7 @@ LEFT_OUT = {"autoattack_rand": "its published EOT budget (2 APGD runs x 100 step
 
 
 def spec(name: str) -> dict:
-    params = {**FAST_PARAMS.get(name, {}), **CHEAPER.get(name, {})}
+    params = {**CONTRACT_PARAMS.get(name, {}), **CHEAPER.get(name, {})}
     if "eps" in params or name == "autoattack_fast":
         params["eps"] = TINY_EPS["L2" if params.get("norm") == "L2" or name == "pgd_l2" else "Linf"]
     return {"name": name, **params}

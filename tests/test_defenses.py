@@ -30,17 +30,9 @@ INFO = DatasetInfo("digits", 10, 1, 8, (0.5,), (0.5,))
 
 SMALL_PGD = {"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}
 SMALL_PGD_L2 = {"name": "pgd_l2", "eps": 0.5, "alpha": 0.25, "steps": 2}
-#: Cheap budgets per known defense; defenses added by other plugins run with their defaults.
-TEST_PARAMS: dict[str, dict] = {
-    "pgd_at": {"attack": SMALL_PGD},
-    "fgsm_rs": {"eps": 0.1},
-    "mat_rand": {"attacks": [SMALL_PGD, SMALL_PGD_L2]},
-    "mat_max": {"attacks": [SMALL_PGD, SMALL_PGD_L2]},
-    "trades": {"eps": 0.1, "alpha": 0.05, "steps": 2},
-    "jacobian_reg": {"attack": SMALL_PGD},
-    "adv_train_cw": {"eps": 0.1, "alpha": 0.05, "steps": 2},
-    "mart": {"attack": SMALL_PGD},
-}
+#: each defense's cheap parameters, declared next to its factory (``@component(..., smoke={...})``);
+#: a defense declared without them (a third-party one, say) runs with its defaults
+SMOKE = {entry.name: dict(entry.smoke) for entry in DEFENSES if entry.smoke is not None}
 
 
 class LocalPGD:
@@ -95,7 +87,7 @@ def fresh_model(seed: int = 0):
 def test_defense_runs_and_gradients_reach_every_parameter(name, digits_tensors):
     x, y, _, _ = digits_tensors
     model = fresh_model()
-    defense = build(name, **TEST_PARAMS.get(name, {}))
+    defense = build(name, **SMOKE.get(name, {}))
     assert isinstance(defense, Defense)
     defense.setup(make_ctx(model))
     optimizer = torch.optim.SGD(model.parameters(), lr=0.05)

@@ -45,12 +45,28 @@ def test_the_builtin_plugins_are_found() -> None:
     assert {"training", "defenses", "datasets", "models", "torchattacks"} <= set(BUILTIN), BUILTIN
 
 
+#: the built-in plugins that the shipped ``quickstart`` recipe genuinely needs: disabling one of them makes
+#: ``robustx recipe validate quickstart`` fail with one line naming it; disabling any other changes nothing
+NEEDED_BY_QUICKSTART = {"recipes", "datasets", "models", "training", "defenses", "torchattacks"}
+
+
 @pytest.mark.parametrize("plugin", BUILTIN)
 def test_disabling_one_plugin_leaves_unrelated_commands_working(plugin: str, disable, tmp_path) -> None:
+    """For each built-in plugin disabled in turn (in-process, one CliRunner): ``--help``, ``list attacks``
+    and ``recipe validate quickstart`` work, or the last fails with one line naming the disabled plugin."""
     disable(plugin)
     runner = CliRunner()
     shown = runner.invoke(cli, ["--help"])
     assert shown.exit_code == 0, shown.output
+    listed = runner.invoke(cli, ["list", "attacks"])
+    assert listed.exit_code == 0 and "pgd" in listed.output, listed.output  # pgd, art:pgd or cw_pgd remain
+    validated = runner.invoke(cli, ["recipe", "validate", "quickstart"])
+    if plugin in NEEDED_BY_QUICKSTART:
+        lines = validated.output.strip().splitlines()
+        assert validated.exit_code != 0 and len(lines) == 1, validated.output
+        assert f"plugin '{plugin}'" in lines[0] and "disabled" in lines[0], lines[0]
+    else:
+        assert validated.exit_code == 0, f"ROBUSTX_DISABLE_PLUGINS={plugin}: {validated.output}"
     if plugin in USED_BY_MINIMAL:
         listed = runner.invoke(cli, ["list", "optimizers"])
         assert listed.exit_code == 0 and "sgd" in listed.output, listed.output

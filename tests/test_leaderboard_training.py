@@ -12,7 +12,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
-from test_defenses import HOST, SMALL_PGD, TEST_PARAMS, build, fresh_model, local_create_attack, make_ctx
+from test_defenses import HOST, SMALL_PGD, SMOKE, build, fresh_model, local_create_attack, make_ctx
 
 from robustx.base.errors import ParamError
 from robustx_defenses.awp import WeightPerturbation, perturbed_names
@@ -87,7 +87,7 @@ def test_label_smoothing_reaches_the_loss(name, digits_tensors):
     losses = []
     for smoothing in (0.0, 0.2):
         model = fresh_model().train()
-        defense = build(name, **TEST_PARAMS.get(name, {}), label_smoothing=smoothing)
+        defense = build(name, **SMOKE.get(name, {}), label_smoothing=smoothing)
         defense.setup(make_ctx(model))
         torch.manual_seed(1)
         losses.append(defense.loss(model, x[:32], y[:32]).item())
@@ -192,7 +192,7 @@ def test_awp_waits_for_its_warmup_then_changes_the_loss(name, digits_tensors):
     losses = {}
     for awp, epoch in [(None, 1), ({"gamma": 0.05, "warmup_epochs": 1}, 1), ({"gamma": 0.05, "warmup_epochs": 1}, 2)]:
         model = fresh_model().train()
-        defense = build(name, **TEST_PARAMS[name], awp=awp)
+        defense = build(name, **SMOKE[name], awp=awp)
         ctx = make_ctx(model)
         defense.setup(ctx)
         ctx.epoch = epoch

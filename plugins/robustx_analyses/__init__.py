@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import hookimpl
 
 
 @hookimpl
 def robustx_register_analyses(register: Any) -> None:
-    from .analyses import FACTORIES, SMOKE
+    from . import analyses
 
-    for name, factory in FACTORIES.items():
-        register(name, factory, description=(factory.__doc__ or "").strip().splitlines()[0], smoke=SMOKE.get(name))
+    register_declared(register, analyses)
 
 
 @hookimpl

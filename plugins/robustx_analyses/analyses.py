@@ -7,10 +7,12 @@ and is imported when the analysis runs.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
+from robustx.host.declare import component, declarations
 from robustx.config.params import Range
 
 Direction = Literal["random", "ce", "ll", "cw"]
@@ -97,6 +99,7 @@ def _html(context: Any, *, compare: list[str], out: Optional[str], **options: An
 
 
 # -- the registered factories ------------------------------------------------------------
+@component("decision_surface", kind="analysis", smoke={"n": 2, "grid": 9})
 def decision_surface(*, n: Count = 8, grid: GridSize = 41, radius: Optional[Positive] = None,
                      directions: list[Direction] = ["random", "ce"], random_kind: RandomKind = "sign",
                      seed: int = 0, clip: bool = False) -> Analysis:
@@ -105,6 +108,7 @@ def decision_surface(*, n: Count = 8, grid: GridSize = 41, radius: Optional[Posi
         n=n, grid=grid, radius=radius, directions=tuple(directions), random_kind=random_kind, seed=seed, clip=clip))
 
 
+@component("trajectories", kind="analysis", smoke={"n": 1, "grid": 9, "cw_steps": 5, "steps": 3})
 def trajectories(*, n: Count = 4, grid: GridSize = 41, radius: Optional[Positive] = None, direction: Direction = "ce",
                  random_kind: RandomKind = "sign", attacks: list[PathAttack] = ["fgsm", "pgd", "cw"],
                  eps: Optional[Positive] = None, steps: Count = 10, cw_steps: Count = 50,
@@ -115,12 +119,14 @@ def trajectories(*, n: Count = 4, grid: GridSize = 41, radius: Optional[Positive
         eps=eps, steps=steps, cw_steps=cw_steps, cw_c=cw_c, seed=seed))
 
 
+@component("param_landscape", kind="analysis", smoke={"n": 64, "grid": 3})
 def param_landscape(*, n: Count = 256, grid: GridSize = 21, radius: Positive = 1.0, seed: int = 0) -> Analysis:
     """Loss surface in parameter space along filter-normalized directions (Li et al. 2018)."""
     return Analysis("param_landscape", _single("param_landscape_job"),
                     dict(n=n, grid=grid, radius=radius, seed=seed))
 
 
+@component("indicator", kind="analysis", smoke={"n": 8, "lanczos_steps": 3, "saliency_images": 2})
 def indicator(*, n: Count = 64, eps: Optional[Positive] = None, top_k: Count = 3, lanczos_steps: Count = 20,
               hessian: HessianMode = "auto", fd_step: Positive = 1e-2,
               sparsity_tol: Annotated[float, Range(ge=0, le=1)] = 1e-2, saliency_images: Count = 8,
@@ -131,6 +137,8 @@ def indicator(*, n: Count = 64, eps: Optional[Positive] = None, top_k: Count = 3
         sparsity_tol=sparsity_tol, saliency_images=saliency_images, seed=seed))
 
 
+@component("robustness_curve", kind="analysis",
+           smoke={"n": 32, "eps": [0.0, "8/255"], "attacks": [{"name": "pgd", "steps": 3}]})
 def robustness_curve(*, attacks: list[dict] = [{"name": "pgd"}], n: Count = 256,
                      eps: Optional[list[Annotated[float, Range(ge=0)]]] = None, max_eps: Positive = 1.0,
                      alpha_ratio: Positive = 2.5, seed: int = 0) -> Analysis:
@@ -139,16 +147,19 @@ def robustness_curve(*, attacks: list[dict] = [{"name": "pgd"}], n: Count = 256,
         attacks=[dict(a) for a in attacks], n=n, eps=eps, max_eps=max_eps, alpha_ratio=alpha_ratio, seed=seed))
 
 
+@component("tradeoff", kind="analysis")
 def tradeoff(*, runs: list[str] = [], siblings: bool = False) -> Analysis:
     """Clean vs robust accuracy (one threat model) across runs (this one, the listed runs, optionally sibling run dirs)."""
     return Analysis("tradeoff", _tradeoff, dict(runs=list(runs), siblings=siblings))
 
 
+@component("training_dynamics", kind="analysis")
 def training_dynamics() -> Analysis:
     """Per-epoch loss/accuracies and tracked images' class probabilities."""
     return Analysis("training_dynamics", _single("training_dynamics_job"), {})
 
 
+@component("pgd_stepthrough", kind="analysis", smoke={"n": 3, "steps": 3})
 def pgd_stepthrough(*, n: Count = 10, eps: Optional[Positive] = None, alpha: Optional[Positive] = None,
                     steps: Count = 10, compare: Optional[str] = None, seed: int = 0) -> Analysis:
     """Adversarial image, perturbation and probabilities after each PGD step (optionally vs another run)."""
@@ -156,6 +167,8 @@ def pgd_stepthrough(*, n: Count = 10, eps: Optional[Positive] = None, alpha: Opt
                     dict(n=n, eps=eps, alpha=alpha, steps=steps, compare=compare, seed=seed))
 
 
+@component("html_report", kind="analysis",
+           smoke={"grid": 7, "surface_images": 2, "steps": 2, "curve_n": 16, "indicator_n": 4, "curve_attacks": [{"name": "pgd", "steps": 2}]})
 def html_report(*, compare: list[str] = [], out: Optional[str] = None, grid: GridSize = 41,
                 radius: Optional[Positive] = None, surface_images: Count = 10, steps: Count = 10,
                 eps: Optional[Positive] = None, curve_n: Count = 200, curve_attacks: Optional[list[dict]] = None,
@@ -207,26 +220,6 @@ def param_help(analysis: str, name: str) -> str | None:
     return PARAM_HELP.get(f"{analysis}.{name}") or PARAM_HELP.get(name)
 
 
+#: name -> factory, for the ``robustx analyze`` / ``robustx report`` commands (from the @component declarations above)
 FACTORIES: dict[str, Callable[..., Analysis]] = {
-    "decision_surface": decision_surface,
-    "trajectories": trajectories,
-    "param_landscape": param_landscape,
-    "indicator": indicator,
-    "robustness_curve": robustness_curve,
-    "tradeoff": tradeoff,
-    "training_dynamics": training_dynamics,
-    "pgd_stepthrough": pgd_stepthrough,
-    "html_report": html_report,
-}
-
-#: cheap parameters for the registry-driven tests (tests/test_analyses.py runs each analysis on a tiny run)
-SMOKE: dict[str, dict[str, Any]] = {
-    "decision_surface": {"n": 2, "grid": 9},
-    "trajectories": {"n": 1, "grid": 9, "cw_steps": 5, "steps": 3},
-    "param_landscape": {"n": 64, "grid": 3},
-    "indicator": {"n": 8, "lanczos_steps": 3, "saliency_images": 2},
-    "robustness_curve": {"n": 32, "eps": [0.0, "8/255"], "attacks": [{"name": "pgd", "steps": 3}]},
-    "pgd_stepthrough": {"n": 3, "steps": 3},
-    "html_report": {"grid": 7, "surface_images": 2, "steps": 2, "curve_n": 16, "indicator_n": 4,
-                    "curve_attacks": [{"name": "pgd", "steps": 2}]},
-}
+    d.name: factory for factory, d in declarations(sys.modules[__name__], kind="analysis")}

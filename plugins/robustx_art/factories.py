@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 from robustx.config.threat import threat_model
 
@@ -47,6 +48,8 @@ def _wrap(model: "nn.Module", attack_class: str, options: dict[str, Any], *, nam
                      name=name, norm=norm, eps=eps, targeted=targeted, seed=seed)
 
 
+@component("art:pgd", kind="attack", description="ART projected gradient descent (Linf or L2)",
+           smoke={"eps": 0.2, "eps_step": 0.05, "max_iter": 10})
 @threat_model(norm_param="norm")
 def art_pgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, eps_step: StepSize = 2 / 255,
             max_iter: Iterations = 10, num_random_init: Annotated[int, Range(ge=0)] = 1,
@@ -65,6 +68,7 @@ def art_pgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, e
                  targeted=targeted, seed=seed)
 
 
+@component("art:fgsm", kind="attack", description="ART fast gradient method (Linf or L2)", smoke={"eps": 0.2})
 @threat_model(norm_param="norm")
 def art_fgsm(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
              num_random_init: Annotated[int, Range(ge=0)] = 0, targeted: Targeted = "none",
@@ -82,6 +86,8 @@ def art_fgsm(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255,
                  targeted=targeted, seed=seed)
 
 
+@component("art:cw", kind="attack", description="ART Carlini-Wagner, minimum-norm (L2 or Linf)",
+           smoke={"initial_const": 1.0, "max_iter": 10, "binary_search_steps": 3})
 @threat_model(norm_param="norm", eps_param=None, minimum_norm=True)
 def art_cw(model: "nn.Module", *, norm: Literal["L2", "Linf"] = "L2", confidence: NonNegative = 0.0,
            learning_rate: Positive = 0.01, max_iter: Iterations = 10, binary_search_steps: Count = 10,
@@ -110,6 +116,8 @@ def art_cw(model: "nn.Module", *, norm: Literal["L2", "Linf"] = "L2", confidence
     return _wrap(model, attack_class, options, name="art:cw", norm=None, eps=None, targeted=targeted, seed=seed)
 
 
+@component("cw", kind="attack", description="Carlini-Wagner L2 with binary search over c (ART), minimum-norm",
+           smoke={"c": 1.0, "steps": 10, "binary_search_steps": 3})
 @threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def cw_l2(model: "nn.Module", *, c: Positive = 0.1, kappa: NonNegative = 0.0, steps: Iterations = 20,
           lr: Positive = 0.01, binary_search_steps: Count = 5, targeted: Targeted = "none",
@@ -130,6 +138,8 @@ def cw_l2(model: "nn.Module", *, c: Positive = 0.1, kappa: NonNegative = 0.0, st
     return _wrap(model, "CarliniL2Method", options, name="cw", norm=None, eps=None, targeted=targeted, seed=seed)
 
 
+@component("art:square", kind="attack", description="ART Square Attack, score-based black-box (Linf or L2)",
+           smoke={"eps": 0.2, "max_iter": 50})
 @threat_model(norm_param="norm")
 def art_square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, max_iter: Iterations = 100,
                p_init: Annotated[float, Range(gt=0, le=1)] = 0.8, nb_restarts: Count = 1,
@@ -147,6 +157,8 @@ def art_square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255
     return _wrap(model, "SquareAttack", options, name="art:square", norm=norm, eps=eps, seed=seed)
 
 
+@component("art:hopskipjump", kind="attack", description="ART HopSkipJump, decision-based, minimum-norm",
+           smoke={"max_iter": 3, "max_eval": 100, "init_eval": 10, "init_size": 20})
 @threat_model(norm_param="norm", eps_param=None, minimum_norm=True)
 def art_hopskipjump(model: "nn.Module", *, norm: Literal["L2", "Linf"] = "L2", max_iter: Iterations = 10,
                     max_eval: Count = 1000, init_eval: Count = 100, init_size: Count = 100,
@@ -166,6 +178,8 @@ def art_hopskipjump(model: "nn.Module", *, norm: Literal["L2", "Linf"] = "L2", m
                  targeted=targeted, seed=seed)
 
 
+@component("art:boundary", kind="attack", description="ART Boundary Attack, decision-based, minimum-norm L2",
+           smoke={"max_iter": 10, "num_trial": 5, "sample_size": 5, "init_size": 20})
 @threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def art_boundary(model: "nn.Module", *, delta: Positive = 0.01, epsilon: Positive = 0.01,
                  step_adapt: Fraction = 0.667, max_iter: Iterations = 100, num_trial: Count = 25,
@@ -187,6 +201,8 @@ def art_boundary(model: "nn.Module", *, delta: Positive = 0.01, epsilon: Positiv
                  targeted=targeted, seed=seed)
 
 
+@component("art:deepfool", kind="attack", description="ART DeepFool, minimum-norm L2, batched",
+           smoke={"max_iter": 20})
 @threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def art_deepfool(model: "nn.Module", *, max_iter: Iterations = 100, epsilon: NonNegative = 1e-6,
                  nb_grads: Count = 10) -> "ArtAttack":

@@ -6,13 +6,12 @@
 
 from __future__ import annotations
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import hookimpl
 
-from .factories import cw_linf
+from . import factories
 
 
 @hookimpl
 def robustx_register_attacks(register) -> None:
-    register("cw_linf", cw_linf, aliases=("cw_pgd",),
-             description="iterative Linf attack on the C&W margin loss (Carlini & Wagner 2017)",
-             smoke={"eps": 0.2, "alpha": 0.05, "steps": 10})  # the contract tests' cheap parameters
+    register_declared(register, factories)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 from robustx.config.threat import threat_model
 
@@ -13,6 +14,9 @@ if TYPE_CHECKING:
     from .carlini_linf import CWLinf
 
 
+@component("cw_linf", kind="attack", aliases=("cw_pgd",),
+           description="iterative Linf attack on the C&W margin loss (Carlini & Wagner 2017)",
+           smoke={"eps": 0.2, "alpha": 0.05, "steps": 10})
 @threat_model(norm="Linf")
 def cw_linf(model: "nn.Module", *, eps: Annotated[float, Range(ge=0, le=1)] = 0.3,
             alpha: Annotated[float, Range(gt=0)] = 0.1, steps: Annotated[int, Range(ge=1)] = 10,

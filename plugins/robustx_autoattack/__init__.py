@@ -7,13 +7,12 @@ pyautoattack and torch are imported when the attack is built.
 
 from __future__ import annotations
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import Register, hookimpl
 
-from .factory import autoattack_reference
+from . import factory
 
 
 @hookimpl
 def robustx_register_attacks(register: Register) -> None:
-    register("autoattack_reference", autoattack_reference, aliases=("aa_reference",),
-             description="AutoAttack, Croce & Hein's reference code (pyautoattack), with accuracy after each sub-attack",
-             smoke={"eps": 0.2})  # the contract tests' parameters (tests/test_attack_contract.py)
+    register_declared(register, factory)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 from robustx.config.published import publishes
 from robustx.config.threat import threat_model
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from .reference import ReferenceAutoAttack
 
 
+@component("autoattack_reference", kind="attack", aliases=("aa_reference",),
+           description="AutoAttack, Croce & Hein's reference code (pyautoattack), with accuracy after each sub-attack",
+           smoke={"eps": 0.2})
 @publishes("AutoAttack")
 @threat_model(norm_param="norm")
 def autoattack_reference(model: "nn.Module", *, norm: Literal["Linf", "L2", "L1"] = "Linf",

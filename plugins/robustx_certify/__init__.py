@@ -9,6 +9,7 @@ Only hook implementations here; factories import torch when called (``robustx li
 
 from __future__ import annotations
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import Register, hookimpl
 
 from . import factories
@@ -16,15 +17,9 @@ from . import factories
 
 @hookimpl
 def robustx_register_certifiers(register: Register) -> None:
-    register("ibp", factories.ibp, aliases=("interval",),
-             description="Interval bound propagation: certified Linf accuracy (Gowal et al. 2018)")
-    register("smoothing", factories.smoothing, aliases=("randomized_smoothing",),
-             description="Randomized smoothing CERTIFY: certified L2 radii of the smoothed classifier (Cohen et al. 2019)")
+    register_declared(register, factories)
 
 
 @hookimpl
 def robustx_register_defenses(register: Register) -> None:
-    register("ibp", factories.ibp_training, aliases=("ibp_training",),
-             description="IBP training with eps ramp and kappa schedule (Gowal et al. 2018)")
-    register("gaussian_aug", factories.gaussian_aug, aliases=("gaussian_noise",),
-             description="Gaussian noise augmentation, the base classifier of randomized smoothing (Cohen et al. 2019)")
+    register_declared(register, factories)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
+from robustx.host.declare import component
 from robustx.base.errors import ParamError
 from robustx.config.params import Range
 
@@ -30,6 +31,8 @@ def _budgets(value: Any, where: str) -> list[float]:
     return values
 
 
+@component("ibp", kind="certifier", aliases=("interval",),
+           description="Interval bound propagation: certified Linf accuracy (Gowal et al. 2018)")
 def ibp(model: Any, *, eps: Eps | list[Eps] = 0.1) -> Any:
     """Interval bound propagation (Gowal et al. 2018): certified Linf accuracy at each ``eps`` (one or a list)."""
     from .certifiers import IBPCertifier
@@ -37,6 +40,9 @@ def ibp(model: Any, *, eps: Eps | list[Eps] = 0.1) -> Any:
     return IBPCertifier(model, _budgets(eps, "eps"))
 
 
+@component("smoothing", kind="certifier", aliases=("randomized_smoothing",),
+           description="Randomized smoothing CERTIFY: certified L2 radii of the smoothed classifier "
+                       "(Cohen et al. 2019)")
 def smoothing(model: Any, *, sigma: Sigma = 0.25, n0: Count = 100, n: Count = 1000, alpha: Alpha = 0.001,
               radii: list[Radius] = (0.25, 0.5, 0.75, 1.0), batch_size: Count = 1000, seed: int = 0,
               num_classes: Optional[Count] = None) -> Any:
@@ -48,6 +54,8 @@ def smoothing(model: Any, *, sigma: Sigma = 0.25, n0: Count = 100, n: Count = 10
                               batch_size=batch_size, seed=seed, num_classes=num_classes)
 
 
+@component("ibp", kind="defense", aliases=("ibp_training",),
+           description="IBP training with eps ramp and kappa schedule (Gowal et al. 2018)")
 def ibp_training(*, eps: Eps = 0.1, kappa: Fraction = 0.5, warmup_epochs: Epochs = 0.0,
                  ramp_epochs: Epochs = 1.0) -> Defense:
     """IBP training (Gowal et al. 2018): kappa_t * CE(z) + (1 - kappa_t) * CE(z_hat(eps_t)); eps_t ramps
@@ -57,6 +65,8 @@ def ibp_training(*, eps: Eps = 0.1, kappa: Fraction = 0.5, warmup_epochs: Epochs
     return IBPTraining(eps, kappa, warmup_epochs, ramp_epochs)
 
 
+@component("gaussian_aug", kind="defense", aliases=("gaussian_noise",),
+           description="Gaussian noise augmentation, the base classifier of randomized smoothing (Cohen et al. 2019)")
 def gaussian_aug(*, sigma: Sigma = 0.25) -> Defense:
     """Gaussian data augmentation (Cohen et al. 2019): CE on x + N(0, sigma^2), the base classifier of smoothing."""
     from .training import GaussianAugmentation

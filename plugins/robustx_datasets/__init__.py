@@ -6,11 +6,12 @@ scipy, torch) are imported only when a dataset is actually built.
 
 from __future__ import annotations
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import Register, hookimpl
 
-from .registry import register_datasets
+from . import registry
 
 
 @hookimpl
 def robustx_register_datasets(register: Register) -> None:
-    register_datasets(register)
+    register_declared(register, registry)

@@ -11,11 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from robustx.host.declare import component
+
 if TYPE_CHECKING:
     from robustx.datasets.bundle import DatasetBundle
-    from robustx.host.hookspecs import Register
 
 
+@component("digits", kind="dataset", aliases=("sklearn_digits",),
+           description="scikit-learn 8x8 digits, 1x8x8, 10 classes, embedded (no files)")
 def digits(*, root: str = "", download: bool = True) -> DatasetBundle:
     """scikit-learn's 8x8 digits, embedded: no files, no download (``root`` is ignored)."""
     from . import digits as reader
@@ -23,6 +26,7 @@ def digits(*, root: str = "", download: bool = True) -> DatasetBundle:
     return reader.load()
 
 
+@component("mnist", kind="dataset", description="MNIST handwritten digits, 1x28x28, 10 classes (idx files)")
 def mnist(*, root: str, download: bool = True, url: str | None = None) -> DatasetBundle:
     """MNIST idx files from root/MNIST/raw/, root/mnist/ or root/ (raw or .gz)."""
     from . import idx
@@ -30,6 +34,8 @@ def mnist(*, root: str, download: bool = True, url: str | None = None) -> Datase
     return idx.load(idx.MNIST, root, download, url)
 
 
+@component("fashion_mnist", kind="dataset", aliases=("fashion-mnist", "fmnist"),
+           description="Fashion-MNIST clothing, 1x28x28, 10 classes (idx files)")
 def fashion_mnist(*, root: str, download: bool = True, url: str | None = None) -> DatasetBundle:
     """Fashion-MNIST idx files from root/FashionMNIST/raw/, root/fashion-mnist/, root/ or Debian's package."""
     from . import idx
@@ -37,6 +43,8 @@ def fashion_mnist(*, root: str, download: bool = True, url: str | None = None) -
     return idx.load(idx.FASHION_MNIST, root, download, url)
 
 
+@component("cifar10", kind="dataset", aliases=("cifar-10",),
+           description="CIFAR-10, 3x32x32, 10 classes (python pickle archive)")
 def cifar10(*, root: str, download: bool = True, url: str | None = None) -> DatasetBundle:
     """CIFAR-10 from root/cifar-10-batches-py/ or root/cifar-10-python.tar.gz."""
     from . import cifar
@@ -44,6 +52,8 @@ def cifar10(*, root: str, download: bool = True, url: str | None = None) -> Data
     return cifar.load(cifar.CIFAR10, root, download, url=url)
 
 
+@component("cifar100", kind="dataset", aliases=("cifar-100",),
+           description="CIFAR-100, 3x32x32, 100 fine or 20 coarse classes (python pickle archive)")
 def cifar100(*, root: str, download: bool = True, url: str | None = None,
              label: Literal["fine", "coarse"] = "fine") -> DatasetBundle:
     """CIFAR-100 with its 100 fine or 20 coarse (superclass) labels."""
@@ -52,6 +62,7 @@ def cifar100(*, root: str, download: bool = True, url: str | None = None,
     return cifar.load(cifar.CIFAR100, root, download, label=f"{label}_labels", url=url)
 
 
+@component("svhn", kind="dataset", description="SVHN cropped digits, 3x32x32, 10 classes (.mat files)")
 def svhn(*, root: str, download: bool = True, url: str | None = None) -> DatasetBundle:
     """SVHN cropped digits from root/train_32x32.mat and root/test_32x32.mat (label 10 read as 0)."""
     from . import svhn as reader
@@ -75,19 +86,3 @@ fashion_mnist.missing_files = _missing_files("idx", "FASHION_MNIST")  # type: ig
 cifar10.missing_files = _missing_files("cifar", "CIFAR10")  # type: ignore[attr-defined]
 cifar100.missing_files = _missing_files("cifar", "CIFAR100")  # type: ignore[attr-defined]
 svhn.missing_files = _missing_files("svhn")  # type: ignore[attr-defined]
-
-
-DATASETS = (
-    ("digits", digits, ("sklearn_digits",), "scikit-learn 8x8 digits, 1x8x8, 10 classes, embedded (no files)"),
-    ("mnist", mnist, (), "MNIST handwritten digits, 1x28x28, 10 classes (idx files)"),
-    ("fashion_mnist", fashion_mnist, ("fashion-mnist", "fmnist"),
-     "Fashion-MNIST clothing, 1x28x28, 10 classes (idx files)"),
-    ("cifar10", cifar10, ("cifar-10",), "CIFAR-10, 3x32x32, 10 classes (python pickle archive)"),
-    ("cifar100", cifar100, ("cifar-100",), "CIFAR-100, 3x32x32, 100 fine or 20 coarse classes (python pickle archive)"),
-    ("svhn", svhn, (), "SVHN cropped digits, 3x32x32, 10 classes (.mat files)"),
-)
-
-
-def register_datasets(register: Register) -> None:
-    for name, factory, aliases, description in DATASETS:
-        register(name, factory, aliases=aliases, description=description)

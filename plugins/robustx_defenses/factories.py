@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
+from robustx.host.declare import component
 from robustx.base.errors import ParamError
 from robustx.config.params import Check, Range
 
@@ -39,8 +40,12 @@ LabelSmoothing = Annotated[float, Range(ge=0, lt=1)]
 AwpSpec = Annotated[dict | float | None, Check(parse_awp)]
 #: MART's reference budget (Wang et al. 2020): Linf 0.031, step 0.007, 10 steps of CE PGD.
 MART_PGD = {"name": "pgd", "eps": 0.031, "alpha": 0.007, "steps": 10}
+#: the attacks of the smoke parameters below (tests/test_defenses.py runs every defense with them on 8x8 digits)
+_TINY_PGD = {"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}
+_TINY_PGD_L2 = {"name": "pgd_l2", "eps": 0.5, "alpha": 0.25, "steps": 2}
 
 
+@component("standard", kind="defense", aliases=("natural",), description="Cross-entropy on clean inputs (no defense)")
 def standard(*, label_smoothing: LabelSmoothing = 0.0) -> Defense:
     """Cross-entropy on clean inputs: the baseline every defense is compared with."""
     from .standard import StandardTraining
@@ -48,6 +53,9 @@ def standard(*, label_smoothing: LabelSmoothing = 0.0) -> Defense:
     return StandardTraining(label_smoothing)
 
 
+@component("pgd_at", kind="defense", aliases=("madry", "minmax"),
+           description="PGD adversarial training (Madry et al. 2018)",
+           smoke={"attack": _TINY_PGD})
 def pgd_at(
     *, attack: dict = PGD_LINF, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
     label_smoothing: LabelSmoothing = 0.0, awp: AwpSpec = None,
@@ -59,6 +67,9 @@ def pgd_at(
                           label_smoothing=label_smoothing, awp=parse_awp(awp))
 
 
+@component("fgsm_rs", kind="defense", aliases=("fast_at",),
+           description="FGSM from a random start + catastrophic-overfitting check (Wong et al. 2020)",
+           smoke={"eps": 0.1})
 def fgsm_rs(
     *,
     eps: Eps = 8 / 255,
@@ -77,6 +88,9 @@ def fgsm_rs(
     )
 
 
+@component("mat_rand", kind="defense",
+           description="Mixed adversarial training, one random attack per batch (Araujo et al. 2020)",
+           smoke={"attacks": [_TINY_PGD, _TINY_PGD_L2]})
 def mat_rand(
     *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
     label_smoothing: LabelSmoothing = 0.0,
@@ -85,6 +99,9 @@ def mat_rand(
     return _mixed(attacks, "rand", natural_fraction, eps_schedule, label_smoothing)
 
 
+@component("mat_max", kind="defense",
+           description="Mixed adversarial training, most damaging attack per example (Araujo et al. 2020)",
+           smoke={"attacks": [_TINY_PGD, _TINY_PGD_L2]})
 def mat_max(
     *, attacks: list[dict] = MAT_ATTACKS, natural_fraction: NaturalFraction = 0.0, eps_schedule: EpsScheduleSpec = None,
     label_smoothing: LabelSmoothing = 0.0,
@@ -103,6 +120,8 @@ def _mixed(attacks: list[dict], strategy: Literal["rand", "max"], natural_fracti
     )
 
 
+@component("trades", kind="defense", description="TRADES: CE + beta * KL(f(x) || f(x')) (Zhang et al. 2019)",
+           smoke={"eps": 0.1, "alpha": 0.05, "steps": 2})
 def trades(
     *,
     beta: Coefficient = 6.0,
@@ -123,6 +142,9 @@ def trades(
     )
 
 
+@component("mart", kind="defense",
+           description="MART: boosted CE on x' + beta * KL(f(x) || f(x')) * (1 - p_y(x)) (Wang et al. 2020)",
+           smoke={"attack": _TINY_PGD})
 def mart(
     *,
     attack: dict = MART_PGD,
@@ -139,6 +161,9 @@ def mart(
                 label_smoothing=label_smoothing, awp=parse_awp(awp))
 
 
+@component("jacobian_reg", kind="defense", aliases=("decision_surface_reg",),
+           description="Logit-margin input-gradient regularization by double backprop (Yu et al. 2018)",
+           smoke={"attack": _TINY_PGD})
 def jacobian_reg(
     *,
     c: Coefficient = 50.0,
@@ -166,6 +191,8 @@ def jacobian_reg(
     )
 
 
+@component("ce_grad_reg", kind="defense", aliases=("input_grad_reg",),
+           description="Cross-entropy input-gradient regularization (Ross & Doshi-Velez 2018)")
 def ce_grad_reg(*, c: Coefficient = 1.0, label_smoothing: LabelSmoothing = 0.0) -> Defense:
     """Ross & Doshi-Velez 2018: CE + c * mean_i ||d CE_i / d x_i||_2^2 (double backprop)."""
     from .gradient_reg import CrossEntropyGradientRegularization
@@ -173,6 +200,9 @@ def ce_grad_reg(*, c: Coefficient = 1.0, label_smoothing: LabelSmoothing = 0.0) 
     return CrossEntropyGradientRegularization(c=c, label_smoothing=label_smoothing)
 
 
+@component("adv_train_cw", kind="defense", aliases=("advtrain",),
+           description="Clean + C&W-loss Linf adversarial examples (Kurakin et al. 2016 style)",
+           smoke={"eps": 0.1, "alpha": 0.05, "steps": 2})
 def adv_train_cw(
     *,
     attack: dict | None = None,

@@ -7,11 +7,12 @@ Entry point only: torchvision, PIL and torch are imported when the dataset is bu
 
 from __future__ import annotations
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import Register, hookimpl
 
-from .registry import register_datasets
+from . import registry
 
 
 @hookimpl
 def robustx_register_datasets(register: Register) -> None:
-    register_datasets(register)
+    register_declared(register, registry)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 
 if TYPE_CHECKING:
     from robustx.datasets.bundle import DatasetBundle
-    from robustx.host.hookspecs import Register
 
 
+@component("image_folder", kind="dataset", aliases=("imagefolder",),
+           description="images in root/train/<class>/*.png and root/test|val/<class>/* (streamed from disk)")
 def image_folder(*, root: str, download: bool = True, train_dir: str = "train",
                  test_dir: Optional[str] = None, image_size: Optional[Annotated[int, Range(ge=1)]] = None,
                  channels: Literal[1, 3] = 3, in_memory: Optional[bool] = None,
@@ -38,8 +40,3 @@ def missing_files(root: Path, *, train_dir: str = "train", **_params: Any) -> st
 
 
 image_folder.missing_files = missing_files  # type: ignore[attr-defined]
-
-
-def register_datasets(register: "Register") -> None:
-    register("image_folder", image_folder, aliases=("imagefolder",),
-             description="images in root/train/<class>/*.png and root/test|val/<class>/* (streamed from disk)")

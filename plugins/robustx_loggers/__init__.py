@@ -13,22 +13,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from robustx.host.declare import declarations, register_declared
 from robustx.host.hookspecs import hookimpl
 
+from . import mlflow_tracker, tensorboard_tracker, wandb_tracker
 from .base import Tracker
-from .mlflow_tracker import mlflow_tracker
-from .tensorboard_tracker import tensorboard_tracker
-from .wandb_tracker import wandb_tracker
 
-FACTORIES = {"tensorboard": tensorboard_tracker, "mlflow": mlflow_tracker, "wandb": wandb_tracker}
+TRACKERS = (tensorboard_tracker, mlflow_tracker, wandb_tracker)  # the modules that declare a logger each
+#: name -> factory of the trackers this plugin drives (from their @component declarations)
+FACTORIES = {d.name: factory for factory, d in declarations(*TRACKERS, kind="logger")}
 _active: dict[str, list[Tracker]] = {}  # run_dir -> trackers of a run in progress in this process
 
 
 @hookimpl
 def robustx_register_loggers(register: Any) -> None:
-    register("tensorboard", tensorboard_tracker, aliases=("tb",), description="TensorBoard event files (RUN_DIR/tensorboard)")
-    register("mlflow", mlflow_tracker, description="an MLflow run: params, metrics, results, audit, artifacts")
-    register("wandb", wandb_tracker, description="a Weights & Biases run (mode: offline writes RUN_DIR/wandb)")
+    register_declared(register, *TRACKERS)
 
 
 @hookimpl

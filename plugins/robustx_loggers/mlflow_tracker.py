@@ -6,6 +6,8 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
+from robustx.host.declare import component
+
 from .base import Tracker, requires
 from .values import audit_tags, epoch_metrics, final_metrics, flat_params
 
@@ -83,6 +85,7 @@ class MlflowTracker(Tracker):
         self.client.set_terminated(self.run_id, "FINISHED")
 
 
+@component("mlflow", kind="logger", description="an MLflow run: params, metrics, results, audit, artifacts")
 @requires("mlflow", extra="mlflow", package="mlflow-skinny")
 def mlflow_tracker(run_dir: str, *, tracking_uri: Optional[str] = None, experiment: Optional[str] = None,
                    artifacts: bool = True) -> Tracker:

@@ -7,6 +7,8 @@ from typing import Any, Optional
 
 import yaml
 
+from robustx.host.declare import component
+
 from .base import Tracker, requires
 from .values import audit_markdown, epoch_metrics, final_metrics, flat_params
 
@@ -54,6 +56,7 @@ class TensorBoardTracker(Tracker):
             self.writer.close()
 
 
+@component("tensorboard", kind="logger", aliases=("tb",), description="TensorBoard event files (RUN_DIR/tensorboard)")
 @requires("tensorboard", extra="tensorboard", package="tensorboard")
 def tensorboard_tracker(run_dir: str, *, log_dir: Optional[str] = None) -> Tracker:
     """TensorBoard event files in ``log_dir`` (default RUN_DIR/tensorboard): ``tensorboard --logdir runs``."""

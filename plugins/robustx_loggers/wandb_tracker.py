@@ -6,6 +6,8 @@ from __future__ import annotations
 import secrets
 from typing import Any, Literal, Optional
 
+from robustx.host.declare import component
+
 from .base import Tracker, requires
 from .values import audit_markdown, audit_tags, epoch_metrics, final_metrics
 
@@ -55,6 +57,7 @@ class WandbTracker(Tracker):
         self.run.finish()
 
 
+@component("wandb", kind="logger", description="a Weights & Biases run (mode: offline writes RUN_DIR/wandb)")
 @requires("wandb", extra="wandb", package="wandb")
 def wandb_tracker(run_dir: str, *, project: Optional[str] = None, entity: Optional[str] = None,
                   mode: Optional[Literal["online", "offline", "disabled"]] = None, artifacts: bool = True) -> Tracker:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import hookimpl
 
 
 @hookimpl
 def robustx_register_architectures(register: Any) -> None:
-    from .zoo import robustbench_model  # light: RobustBench itself is imported only when a model is built
+    from . import zoo  # light: RobustBench itself is imported only when a model is built
 
-    register("robustbench:{model_name}", robustbench_model,
-             description="a RobustBench zoo model with its weights (dataset, threat_model, model_dir)")
+    register_declared(register, zoo)
 
 
 @hookimpl

@@ -24,6 +24,7 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Optional
 
+from robustx.host.declare import component
 from robustx.base.errors import CheckpointError, RobustxError, UnknownNameError, did_you_mean
 
 DEFAULT_MODEL_DIR = "~/.cache/robustx/models"
@@ -112,6 +113,8 @@ def default_zoo(model_name: str, num_classes: int, dataset: str | None,
     return dataset, threat_model
 
 
+@component("robustbench:{model_name}", kind="architecture",
+           description="a RobustBench zoo model with its weights (dataset, threat_model, model_dir)")
 def robustbench_model(*, model_name: str, num_classes: int, in_channels: int, image_size: int,
                       dataset: Optional[Literal["cifar10", "cifar100", "imagenet"]] = None,
                       threat_model: Optional[Literal["Linf", "L2", "corruptions"]] = None,

@@ -5,14 +5,12 @@ Only the torch-free :mod:`.factory` is imported here; timm itself loads when a m
 
 from __future__ import annotations
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import hookimpl
 
-from .factory import timm_model
+from . import factory
 
 
 @hookimpl
 def robustx_register_architectures(register) -> None:
-    register(
-        "timm:{model_name}", timm_model,
-        description="any timm model by name, e.g. timm:resnet18 (small-input stem for images <= 64px)",
-    )
+    register_declared(register, factory)

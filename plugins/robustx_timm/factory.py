@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ def _create(timm: Any, model_name: str, size_kwargs: dict[str, Any], **kwargs: A
     return timm.create_model(model_name, **kwargs)
 
 
+@component("timm:{model_name}", kind="architecture",
+           description="any timm model by name, e.g. timm:resnet18 (small-input stem for images <= 64px)")
 def timm_model(
     *,
     model_name: str,

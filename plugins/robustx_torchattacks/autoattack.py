@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
+from robustx.host.declare import component
 from robustx.config.published import publishes
 from robustx.config.threat import threat_model
 
@@ -52,6 +53,9 @@ def build_autoattack(model: "nn.Module", *, name: str, version: str, norm: str, 
     return _wrap(model, build, name=name, norm=norm, eps=eps, seed=seed, reseeds_rng=True)
 
 
+@component("autoattack", kind="attack",
+           description="AutoAttack at its published budget (standard: APGD-CE, APGD-T, FAB-T, Square)",
+           smoke={"eps": 0.2})
 @publishes("AutoAttack")
 @threat_model(norm_param="norm")
 def autoattack(model: "nn.Module", *, norm: Norm = "Linf", eps: EpsBudget = 8 / 255, version: Version = "auto",
@@ -72,6 +76,8 @@ def autoattack(model: "nn.Module", *, norm: Norm = "Linf", eps: EpsBudget = 8 / 
                             seed=seed)
 
 
+@component("autoattack_rand", kind="attack",
+           description="AutoAttack rand: APGD-CE and APGD-DLR with EOT, published budget", smoke={"eps": 0.2})
 @publishes("AutoAttack (rand)")
 @threat_model(norm_param="norm")
 def autoattack_rand(model: "nn.Module", *, norm: Norm = "Linf", eps: EpsBudget = 8 / 255,
@@ -87,6 +93,9 @@ def autoattack_rand(model: "nn.Module", *, norm: Norm = "Linf", eps: EpsBudget =
                             seed=seed)
 
 
+@component("autoattack_fast", kind="attack",
+           description="AutoAttack's cascade at a reduced budget (10 iterations): not AutoAttack",
+           smoke={"eps": 0.2})
 @threat_model(norm_param="norm")
 def autoattack_fast(model: "nn.Module", *, norm: Norm = "Linf", eps: EpsBudget = 8 / 255, version: Version = "auto",
                     steps: Steps = 10, n_queries: Count = 5000, seed: Seed = None) -> "TorchAttack":

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 from robustx.config.threat import threat_model
 
@@ -37,6 +38,7 @@ def _wrap(model: "nn.Module", build, **kwargs) -> "TorchAttack":  # noqa: ANN001
     return TorchAttack(model, build, **kwargs)
 
 
+@component("fgsm", kind="attack", description="FGSM, one signed-gradient step (Linf)", smoke={"eps": 0.2})
 @threat_model(norm="Linf")
 def fgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, targeted: Targeted = "none",
          seed: Seed = None) -> "TorchAttack":
@@ -52,6 +54,8 @@ def fgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, targeted: Targeted = 
                  name="fgsm", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+@component("pgd", kind="attack", aliases=("pgd_linf",), description="PGD with random start (Linf)",
+           smoke={"eps": 0.2, "alpha": 0.05, "steps": 10})
 @threat_model(norm="Linf")
 def pgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
         random_start: bool = True, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
@@ -69,6 +73,8 @@ def pgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 
                  name="pgd", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+@component("pgd_l2", kind="attack", aliases=("pgdl2",), description="PGD with random start (L2)",
+           smoke={"eps": 1.5, "alpha": 0.3, "steps": 10})
 @threat_model(norm="L2")
 def pgd_l2(model: "nn.Module", *, eps: L2Budget = 0.5, alpha: StepSize = 0.1, steps: Steps = 10,
            random_start: bool = True, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
@@ -86,6 +92,8 @@ def pgd_l2(model: "nn.Module", *, eps: L2Budget = 0.5, alpha: StepSize = 0.1, st
                  name="pgd_l2", norm="L2", eps=eps, targeted=targeted, seed=seed)
 
 
+@component("bim", kind="attack", aliases=("ifgsm",), description="BIM / iterative FGSM (Linf)",
+           smoke={"eps": 0.2, "alpha": 0.05, "steps": 10})
 @threat_model(norm="Linf")
 def bim(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255,
         steps: Annotated[int, Range(ge=0)] = 10, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
@@ -102,6 +110,9 @@ def bim(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 
                  name="bim", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+@component("cw_fixed_c", kind="attack",
+           description="Carlini-Wagner L2 with one fixed c (no binary search), minimum-norm",
+           smoke={"c": 10.0, "steps": 30, "lr": 0.05})
 @threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def cw(model: "nn.Module", *, c: Positive = 1.0, kappa: NonNegative = 0.0, steps: Steps = 50,
        lr: Positive = 0.01, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
@@ -119,6 +130,8 @@ def cw(model: "nn.Module", *, c: Positive = 1.0, kappa: NonNegative = 0.0, steps
                  name="cw_fixed_c", norm=None, eps=None, targeted=targeted, seed=seed)
 
 
+@component("mifgsm", kind="attack", description="momentum iterative FGSM (Linf)",
+           smoke={"eps": 0.2, "alpha": 0.05, "steps": 10})
 @threat_model(norm="Linf")
 def mifgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
            decay: NonNegative = 1.0, targeted: Targeted = "none", seed: Seed = None) -> "TorchAttack":
@@ -135,6 +148,8 @@ def mifgsm(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2
                  name="mifgsm", norm="Linf", eps=eps, targeted=targeted, seed=seed)
 
 
+@component("apgd", kind="attack", description="APGD with CE or DLR loss (Linf or L2)",
+           smoke={"eps": 0.2, "steps": 10})
 @threat_model(norm_param="norm")
 def apgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, steps: Steps = 10,
          n_restarts: Count = 1, loss: Literal["ce", "dlr"] = "ce", eot_iter: Count = 1,
@@ -158,6 +173,8 @@ def apgd(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, step
                  name="apgd", norm=norm, eps=eps, seed=seed, reseeds_rng=True)
 
 
+@component("square", kind="attack", description="Square Attack, score-based black-box (Linf or L2)",
+           smoke={"eps": 0.2, "n_queries": 200})
 @threat_model(norm_param="norm")
 def square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, n_queries: Count = 5000,
            n_restarts: Count = 1, p_init: Annotated[float, Range(gt=0, le=1)] = 0.8,
@@ -180,6 +197,7 @@ def square(model: "nn.Module", *, norm: Norm = "Linf", eps: Budget = 8 / 255, n_
                  name="square", norm=norm, eps=eps, targeted=targeted, seed=seed, reseeds_rng=True)
 
 
+@component("deepfool", kind="attack", description="DeepFool, minimum-norm L2, no budget", smoke={"steps": 10})
 @threat_model(norm="L2", eps_param=None, minimum_norm=True)
 def deepfool(model: "nn.Module", *, steps: Steps = 50, overshoot: NonNegative = 0.02) -> "TorchAttack":
     """DeepFool: Moosavi-Dezfooli et al. 2016, 'DeepFool: a Simple and Accurate Method to Fool Deep Neural
@@ -196,6 +214,8 @@ def deepfool(model: "nn.Module", *, steps: Steps = 50, overshoot: NonNegative = 
                  name="deepfool", norm=None, eps=None)
 
 
+@component("eotpgd", kind="attack", description="PGD with EOT gradients for randomized models (Linf)",
+           smoke={"eps": 0.2, "alpha": 0.05, "steps": 10, "eot_iter": 2})
 @threat_model(norm="Linf")
 def eotpgd(model: "nn.Module", *, eps: LinfBudget = 8 / 255, alpha: StepSize = 2 / 255, steps: Steps = 10,
            eot_iter: Count = 2, random_start: bool = True, targeted: Targeted = "none",
@@ -220,6 +240,8 @@ def _randomized(model: "nn.Module") -> bool:
     return bool(getattr(model, "randomized", False))
 
 
+@component("fab", kind="attack", description="FAB, minimum-norm (Linf, L2 or L1), fast adaptive boundary",
+           smoke={"steps": 5})
 @threat_model(norm_param="norm", eps_param=None, minimum_norm=True)
 def fab(model: "nn.Module", *, norm: Literal["Linf", "L2", "L1"] = "L2", steps: Steps = 10, n_restarts: Count = 1,
         alpha_max: Annotated[float, Range(gt=0, le=1)] = 0.1, eta: Annotated[float, Range(ge=1)] = 1.05,

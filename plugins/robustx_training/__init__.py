@@ -10,6 +10,7 @@ gets when it names none (``sgd``, schedule ``none``, augmentation ``none``) are 
 
 from __future__ import annotations
 
+from robustx.host.declare import register_declared
 from robustx.host.hookspecs import hookimpl
 
 from . import augmentations, optimizers, schedules
@@ -17,19 +18,14 @@ from . import augmentations, optimizers, schedules
 
 @hookimpl
 def robustx_register_optimizers(register):
-    register("adam", optimizers.adam, description="Adam (torch.optim.Adam)")
-    register("adamw", optimizers.adamw, description="Adam with decoupled weight decay (torch.optim.AdamW)")
+    register_declared(register, optimizers)
 
 
 @hookimpl
 def robustx_register_schedules(register):
-    register("multistep", schedules.multistep, description="multiply lr by gamma at epoch milestones (per epoch)")
-    register("cosine", schedules.cosine, description="cosine annealing to eta_min over the run (per epoch)")
-    register("onecycle", schedules.onecycle, description="one-cycle policy up to max_lr (per batch)")
+    register_declared(register, schedules)
 
 
 @hookimpl
 def robustx_register_augmentations(register):
-    register("crop", augmentations.crop, description="random crop after zero padding")
-    register("flip", augmentations.flip, description="random horizontal flip")
-    register("crop_flip", augmentations.crop_flip, description="random crop then flip (CIFAR standard)")
+    register_declared(register, augmentations)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 
 if TYPE_CHECKING:
@@ -45,15 +46,18 @@ def random_flip(x: "torch.Tensor", generator: "torch.Generator | None") -> "torc
     return torch.where(flip[:, None, None, None], x.flip(3), x)
 
 
+@component("crop", kind="augmentation", description="random crop after zero padding")
 def crop(*, padding: Padding = None) -> Augment:
     """``padding`` pixels of zeros on each side (default 4, or 1 for images under 16 px)."""
     return lambda x, generator: random_crop(x, _pad_for(x, padding), generator)
 
 
+@component("flip", kind="augmentation", description="random horizontal flip")
 def flip() -> Augment:
     return random_flip
 
 
+@component("crop_flip", kind="augmentation", description="random crop then flip (CIFAR standard)")
 def crop_flip(*, padding: Padding = None) -> Augment:
     """Crop (as ``crop``) then flip: the standard CIFAR augmentation."""
     return lambda x, generator: random_flip(random_crop(x, _pad_for(x, padding), generator), generator)

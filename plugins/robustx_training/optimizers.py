@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 
 if TYPE_CHECKING:
@@ -18,6 +19,7 @@ WeightDecay = Annotated[float, Range(ge=0)]
 Betas = tuple[Annotated[float, Range(ge=0, lt=1)], Annotated[float, Range(ge=0, lt=1)]]
 
 
+@component("adam", kind="optimizer", description="Adam (torch.optim.Adam)")
 def adam(param_groups: Any, *, lr: LearningRate = 1e-3, weight_decay: WeightDecay = 0.0,
          betas: Betas = (0.9, 0.999)) -> "torch.optim.Optimizer":
     import torch
@@ -25,6 +27,7 @@ def adam(param_groups: Any, *, lr: LearningRate = 1e-3, weight_decay: WeightDeca
     return torch.optim.Adam(param_groups, lr=lr, weight_decay=weight_decay, betas=tuple(betas))
 
 
+@component("adamw", kind="optimizer", description="Adam with decoupled weight decay (torch.optim.AdamW)")
 def adamw(param_groups: Any, *, lr: LearningRate = 1e-3, weight_decay: WeightDecay = 1e-2,
           betas: Betas = (0.9, 0.999)) -> "torch.optim.Optimizer":
     import torch

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
+from robustx.host.declare import component
 from robustx.config.params import Range
 
 Epoch = Annotated[int, Range(ge=0)]
 
 
+@component("multistep", kind="schedule", description="multiply lr by gamma at epoch milestones (per epoch)")
 def multistep(optimizer: Any, *, epochs: int, steps_per_epoch: int, milestones: list[Epoch] = [100, 150],
               gamma: Annotated[float, Range(gt=0)] = 0.1) -> tuple[Any, bool]:
     import torch
@@ -20,6 +22,7 @@ def multistep(optimizer: Any, *, epochs: int, steps_per_epoch: int, milestones: 
     return torch.optim.lr_scheduler.MultiStepLR(optimizer, list(milestones), gamma), False
 
 
+@component("cosine", kind="schedule", description="cosine annealing to eta_min over the run (per epoch)")
 def cosine(optimizer: Any, *, epochs: int, steps_per_epoch: int,
            eta_min: Annotated[float, Range(ge=0)] = 0.0) -> tuple[Any, bool]:
     import torch
@@ -27,6 +30,7 @@ def cosine(optimizer: Any, *, epochs: int, steps_per_epoch: int,
     return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, max(epochs, 1), eta_min), False
 
 
+@component("onecycle", kind="schedule", description="one-cycle policy up to max_lr (per batch)")
 def onecycle(optimizer: Any, *, epochs: int, steps_per_epoch: int,
              max_lr: Optional[Annotated[float, Range(gt=0)]] = None,
              pct_start: Annotated[float, Range(gt=0, lt=1)] = 0.3) -> tuple[Any, bool]:

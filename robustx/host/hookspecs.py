@@ -2,7 +2,10 @@
 
 Registration hooks receive a ``register`` callable::
 
-    register(name, factory, *, aliases=(), description="")
+    register(name, factory, *, aliases=(), description="", smoke=None)
+
+Built-in plugins declare each component next to its factory, ``@component(name, kind=..., smoke=...)``,
+and register what a module declares with ``register_declared(register, module)`` (robustx.host.declare).
 
 robustx calls each plugin's implementation separately, so it records which plugin
 (and distribution version) registered every entry. Implementations may accept fewer

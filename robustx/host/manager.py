@@ -219,6 +219,7 @@ class PluginHost:
                     return
                 _info.registered.setdefault(kind, []).append(name)
 
+            register.kind = kind  # type: ignore[attr-defined]  # so register_declared(register, module) knows it
             kwargs = {"register": register} if "register" in impl.argnames else {}
             try:
                 impl.function(**kwargs)

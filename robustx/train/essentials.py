@@ -10,8 +10,10 @@ Import-light: torch is imported when a factory is called.
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated, Any, Callable
 
+from robustx.host.declare import component, declarations
 from robustx.train.defense import Defense
 from robustx.base.errors import DuplicateNameError, UnknownNameError
 from robustx.config.params import Range
@@ -28,16 +30,19 @@ WeightDecay = Annotated[float, Range(ge=0)]
 LabelSmoothing = Annotated[float, Range(ge=0, lt=1)]
 
 
+@component("none", kind="augmentation", description="no augmentation")
 def no_augmentation() -> Callable[..., Any]:
     """``augment(x, generator) -> x`` unchanged."""
     return lambda x, generator: x
 
 
+@component("none", kind="schedule", description="constant learning rate")
 def constant_lr(optimizer: Any, *, epochs: int, steps_per_epoch: int) -> tuple[None, bool]:
     """No scheduler: the optimizer's learning rate throughout."""
     return None, False
 
 
+@component("sgd", kind="optimizer", description="SGD with momentum (torch.optim.SGD)")
 def sgd(param_groups: Any, *, lr: LearningRate = 0.1, momentum: Momentum = 0.9, weight_decay: WeightDecay = 5e-4,
         nesterov: bool = False) -> "torch.optim.Optimizer":
     """torch.optim.SGD (the default optimizer of every recipe)."""
@@ -60,18 +65,17 @@ class StandardTraining(Defense):
         return F.cross_entropy(model(x), y, label_smoothing=self.label_smoothing)
 
 
+@component("standard", kind="defense", aliases=("natural",), description="Cross-entropy on clean inputs (no defense)")
 def standard(*, label_smoothing: LabelSmoothing = 0.0) -> Defense:
     """Cross-entropy on clean inputs: the baseline every defense is compared with."""
     return StandardTraining(label_smoothing)
 
 
-#: kind -> (name, factory, aliases, description): what the recipe defaults (robustx.config.recipe) name
-ESSENTIALS: dict[str, list[tuple[str, Callable[..., Any], tuple[str, ...], str]]] = {
-    "augmentation": [("none", no_augmentation, (), "no augmentation")],
-    "schedule": [("none", constant_lr, (), "constant learning rate")],
-    "optimizer": [("sgd", sgd, (), "SGD with momentum (torch.optim.SGD)")],
-    "defense": [("standard", standard, ("natural",), "Cross-entropy on clean inputs (no defense)")],
-}
+#: kind -> (name, factory, aliases, description): what the recipe defaults (robustx.config.recipe) name, declared
+#: above with @component like any plugin's components
+ESSENTIALS: dict[str, list[tuple[str, Callable[..., Any], tuple[str, ...], str]]] = {}
+for _factory, _d in declarations(sys.modules[__name__]):
+    ESSENTIALS.setdefault(_d.kind, []).append((_d.name, _factory, _d.aliases, _d.description))
 
 
 def register_essentials(kind: str, registry: Any) -> list[str]:

@@ -7,23 +7,23 @@ import os
 from pathlib import Path
 from typing import Any
 
-from robustx import hookimpl
+from robustx import hookimpl, register_declared
 
-from .factories import example_mlp, uniform_noise
+from . import factories
 
 
 @hookimpl
 def robustx_register_attacks(register) -> None:
-    register("example:uniform_noise", uniform_noise, description="random-sign noise at the Linf budget (baseline)")
+    register_declared(register, factories)  # what factories.py declares with @component(..., kind="attack")
 
 
 @hookimpl
 def robustx_register_architectures(register) -> None:
-    register("example_mlp", example_mlp, aliases=("example:mlp",), description="two-layer MLP")
+    register_declared(register, factories)
 
 
 @hookimpl
-def robustx_register_recipes(register) -> None:
+def robustx_register_recipes(register) -> None:  # recipes are files, registered with the plain callback
     register("example_noise", str(Path(__file__).with_name("example_noise.yaml")),
              description="digits MLP evaluated with the example noise attack")
 

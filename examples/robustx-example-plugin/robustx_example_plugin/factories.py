@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from robustx import Range
+from robustx import Range, component
 
 if TYPE_CHECKING:
     import torch
@@ -26,10 +26,15 @@ class UniformNoise:
         return (x + self.eps * noise).clamp(0, 1).detach()
 
 
+# The declaration sits on the factory: name, aliases, description (default: the docstring's first line) and
+# the cheap parameters robustx's registry-driven contract tests use (tests/test_attack_contract.py).
+@component("example:uniform_noise", kind="attack", smoke={"eps": 0.5})  # noise needs a large budget to hurt
 def uniform_noise(model: "nn.Module", *, eps: Annotated[float, Range(ge=0, le=1)] = 0.1) -> UniformNoise:
+    """random-sign noise at the Linf budget (baseline)"""
     return UniformNoise(model, eps)
 
 
+@component("example_mlp", kind="architecture", aliases=("example:mlp",), description="two-layer MLP")
 def example_mlp(*, num_classes: int, in_channels: int, image_size: int,
                 hidden: Annotated[int, Range(ge=1)] = 128) -> "nn.Module":
     from torch import nn
