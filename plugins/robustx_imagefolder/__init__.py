@@ -10,9 +10,9 @@ from __future__ import annotations
 from robustx.host.declare import register_declared
 from robustx.host.hookspecs import Register, hookimpl
 
-from . import registry
+from . import factories
 
 
 @hookimpl
 def robustx_register_datasets(register: Register) -> None:
-    register_declared(register, registry)
+    register_declared(register, factories)
