@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import torch
 
     from .plugins import PluginHost
+    from .recipe_models import DataSettings
 
 #: where datasets live when neither data.root nor $ROBUSTX_DATA says otherwise
 DEFAULT_DATA_ROOT = "~/.cache/robustx/data"
@@ -52,7 +53,7 @@ def open_dataset(name: str, root: str | None, host: PluginHost, *, download: boo
                                            download=downloads_allowed(download), **params)
 
 
-def check_data_available(spec: dict[str, Any], host: PluginHost) -> None:
+def check_data_available(spec: "DataSettings", host: PluginHost) -> None:
     """Validation: fail in one line when the data is missing and may not be downloaded.
 
     A dataset factory may define ``missing_files(root, **params) -> str | None`` (the one-line
@@ -60,15 +61,13 @@ def check_data_available(spec: dict[str, Any], host: PluginHost) -> None:
     default reads files, so only the folder's existence is checked; one with a default
     (embedded data, like ``digits``) is not checked at all.
     """
-    if downloads_allowed(spec["download"]):
+    if downloads_allowed(spec.download):
         return
-    from .recipe import DATA_KEYS, factory_params
-
-    factory = host.registry("dataset").resolve(spec["name"]).entry.factory
-    root = resolve_data_root(spec["root"])
+    factory = host.registry("dataset").resolve(spec.name).entry.factory
+    root = resolve_data_root(spec.root)
     missing_files = getattr(factory, "missing_files", None)
     if callable(missing_files):
-        reason = missing_files(root, **factory_params(spec, DATA_KEYS))
+        reason = missing_files(root, **spec.params)
         if reason:
             raise DataError(reason)
         return
@@ -76,7 +75,7 @@ def check_data_available(spec: dict[str, Any], host: PluginHost) -> None:
     if param is not None and param.default is inspect.Parameter.empty and not root.is_dir():
         why = "ROBUSTX_OFFLINE=1" if offline() else "data.download=false"
         raise DataError(f"data.root {root} does not exist and downloading is off ({why}); "
-                        f"create it and put the {spec['name']} files there, or set data.root=DIR")
+                        f"create it and put the {spec.name} files there, or set data.root=DIR")
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from .params import Range, coerce
 
 if TYPE_CHECKING:
     from .data import DatasetInfo, ImageSet
+    from .recipe_models import DataSettings
     from .plugins import PluginHost
 
 KEYS: dict[str, tuple[Any, Any]] = {
@@ -80,15 +81,15 @@ def resolve_path(text: str, data_root: str | None) -> Path:
     return resolve_data_root(data_root) / path
 
 
-def load_extra(spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: dict[str, Any]) -> "ImageSet":
+def load_extra(spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> "ImageSet":
     """The extra images and labels (in memory), checked against the training data's shape and classes."""
     from .data import ImageSet, open_dataset
 
     if spec["path"] is None:
         params = {k: v for k, v in spec.items() if k not in KEYS}
-        images = open_dataset(spec["name"], data.get("root"), host, download=data["download"], **params).train
+        images = open_dataset(spec["name"], data.root, host, download=data.download, **params).train
     else:
-        path = resolve_path(spec["path"], data.get("root"))
+        path = resolve_path(spec["path"], data.root)
         if path.is_dir():
             images = open_dataset(FOLDER_DATASET, str(path.parent), host, download=False, in_memory=True,
                                   train_dir=path.name, test_dir=path.name,  # one split: PATH/<class>/*
@@ -138,15 +139,15 @@ def read_tensor_file(path: Path) -> "ImageSet":
     return ImageSet(x, tensors["labels"])
 
 
-def mix_extra(train: Any, spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: dict[str, Any]) -> Any:
+def mix_extra(train: Any, spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> Any:
     """The run's training split with the extra source mixed into every batch (both on ``train.device``)."""
     from .engine.batches import DeviceImageSet
     from .engine.mixed import MixedImageSet
 
-    if spec["path"] is not None and spec["optional"] and not resolve_path(spec["path"], data.get("root")).exists():
+    if spec["path"] is not None and spec["optional"] and not resolve_path(spec["path"], data.root).exists():
         from .plugins import warn
 
-        warn(f"data.extra: {resolve_path(spec['path'], data.get('root'))} is not there (optional): "
+        warn(f"data.extra: {resolve_path(spec['path'], data.root)} is not there (optional): "
              "training on the original data only")
         return train
     return MixedImageSet(train, DeviceImageSet(load_extra(spec, info, host, data), train.device), spec["fraction"])

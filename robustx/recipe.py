@@ -11,104 +11,44 @@ import copy
 import inspect
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any
 
 import yaml
+from pydantic import ValidationError
 
 from . import safe_yaml
 from .data import check_data_available
 from .errors import ParamError, RecipeError, RobustxError, UnknownNameError, did_you_mean, short
-from .params import (INT_MAX, AttackSpec, Component, Range, accepted_params, coerce, parse_number,
-                     validate_params)
+from .params import Range, accepted_params, coerce, one_line, parse_number, validate_params
 from .plugins import PluginHost, get_host
 from .published import check_label
+from .recipe_models import (REQUIRED, SECTIONS, DataSettings, EvaluateSettings, ModelSettings, RecipeSettings,
+                            ReportSettings, TrainSettings, accepted_keys)
 from .threat import check_budget, declared_threat, resolve_threat
 
-REQUIRED = ("name", "data", "model")
-SECTIONS = ("name", "description", "seed", "data", "model", "train", "evaluate", "report", "variants", "sweep",
-            "paper", "grid", "loggers")
-
-# Core-owned keys of each section: name -> (annotation, default). Anything else in a
-# component section is a parameter of the registered factory. These tables are the one source of
-# the recipe's shape: validation reads them, and so does the JSON Schema (robustx.recipe_schema),
-# which finds a key's nested table by name (``ema`` -> EMA_KEYS) and its components by their
-# ``Component(kind)`` marker, so mark a component-valued key that way and it needs no schema code.
-MAX_EPOCHS = 100_000  # sane upper bound: `epochs: 1.0e+18` is a typo, not a plan
-DATA_KEYS: dict[str, tuple[Any, Any]] = {
-    "root": (Optional[str], None),
-    "download": (bool, True),  # fetched (and checksum-verified) on first use; ROBUSTX_OFFLINE=1 vetoes
-    "batch_size": (Annotated[int, Range(ge=1)], 128),
-    "test_batch_size": (Optional[Annotated[int, Range(ge=1)]], None),
-    "val_split": (Annotated[float, Range(ge=0, lt=1)], 0.1),
-    "limit": (Optional[Annotated[int, Range(ge=1)]], None),
-    "test_limit": (Optional[Annotated[int, Range(ge=1)]], None),
-    "augment": (Annotated[Any, Component("augmentation")], "none"),  # a registered augmentation: a name or {name: crop, padding: 2}
-    "extra": (Any, None),  # a second labelled source in every batch (robustx.extra_data)
-}
-MODEL_KEYS: dict[str, tuple[Any, Any]] = {
-    "transforms": (list[Annotated[Any, Component("transform")]], []),
-    "weights": (Optional[str], None),
-    "allow_pickle": (bool, False),
-}
-TRAIN_KEYS: dict[str, tuple[Any, Any]] = {
-    "epochs": (Annotated[int, Range(ge=0, le=MAX_EPOCHS)], 10),
-    "optimizer": (Annotated[dict, Component("optimizer")], {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}),
-    "schedule": (Annotated[dict, Component("schedule")], {"name": "none"}),
-    "defense": (Annotated[dict, Component("defense")], {"name": "standard"}),
-    "val_attack": (Optional[AttackSpec], None),
-    "val_limit": (Optional[Annotated[int, Range(ge=1)]], 1000),
-    "early_stopping": (Optional[dict], None),
-    "grad_clip": (Optional[Annotated[float, Range(gt=0)]], None),
-    "track_examples": (Annotated[int, Range(ge=0)], 10),
-    "precision": (Literal["fp32", "bf16", "fp16"], "fp32"),  # autocast (+ GradScaler for fp16): robustx.precision
-    "channels_last": (bool, False),
-    "compile": (bool, False),  # torch.compile of the model for the training step
-    "sync_batchnorm": (bool, False),  # SyncBatchNorm under torchrun (robustx.distributed)
-    "ema": (Optional[dict], None),  # weight averaging (robustx.engine.ema): EMA_KEYS
-}
-EMA_KEYS: dict[str, tuple[Any, Any]] = {
-    "decay": (Annotated[float, Range(gt=0, lt=1)], 0.999),
-    "warmup_steps": (Annotated[int, Range(ge=0)], 0),  # optimizer steps that copy the weights before averaging
-}
-EARLY_STOPPING_KEYS: dict[str, tuple[Any, Any]] = {
-    "patience": (Annotated[int, Range(ge=1)], 5),
-    "metric": (Literal["val_robust_accuracy", "val_accuracy"], "val_robust_accuracy"),
-    "min_delta": (Annotated[float, Range(ge=0)], 0.0),
-}
-EVALUATE_KEYS: dict[str, tuple[Any, Any]] = {
-    "attacks": (list[AttackSpec], [{"name": "clean"}]),
-    "limit": (Optional[Annotated[int, Range(ge=1)]], None),
-    "batch_size": (Optional[Annotated[int, Range(ge=1)]], None),
-    "checkpoint": (Literal["best", "last"], "best"),
-    "eot_samples": (Annotated[int, Range(ge=1)], 10),
-    "n_predictions": (Annotated[int, Range(ge=1)], 10),
-    "audit": (Optional[Literal["quick", "full"]], None),  # robustx.audit after the evaluation
-    "precision": (Literal["fp32", "bf16", "fp16"], "fp32"),  # low precision weakens gradient attacks
-    "mode": (Literal["each", "cascade"], "each"),  # cascade: attack only what is still robust (engine.cascade)
-    "certify": (list[Annotated[Any, Component("certifier")]], []),  # certifiers (robustx.certification): certified accuracy beside robust accuracy
-}
-REPORT_KEYS: dict[str, tuple[Any, Any]] = {"analyses": (list[Annotated[Any, Component("analysis")]], [])}
-
+# The recipe's shape (sections, keys, types, defaults) is the typed models of robustx.recipe_models;
+# validation reads them, and so does the JSON Schema (robustx.recipe_schema). What needs the
+# registries (component specs, budgets) is checked here, by the resolver the models call.
 ARCH_PROVIDED = ("num_classes", "in_channels", "image_size")
 SCHEDULE_PROVIDED = ("epochs", "steps_per_epoch")
 DATA_PROVIDED = ("root", "download")
 
 
-def factory_params(spec: dict[str, Any], core_keys: dict[str, Any]) -> dict[str, Any]:
-    """The keys of a data/model section that go to the registered factory (not robustx's own keys)."""
-    return {k: v for k, v in spec.items() if k != "name" and k not in core_keys}
-
-
 @dataclass
 class Recipe:
-    """A validated recipe: ``data`` is the resolved, defaults-filled dict that a run executes."""
+    """A validated recipe: ``settings`` is the typed, resolved recipe that a run executes (``data``: as plain data)."""
 
-    data: dict[str, Any]
+    settings: RecipeSettings
     source: str
 
     @property
     def name(self) -> str:
-        return self.data["name"]
+        return self.settings.name
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The resolved recipe as a plain dict (what the run's recipe.yaml holds)."""
+        return self.settings.to_dict()
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(_plain(self.data), sort_keys=False, default_flow_style=None)
@@ -174,10 +114,6 @@ def read_text(path: Path) -> str:
 
 
 # -- overrides -------------------------------------------------------------------------------
-def _component_keys(section: str) -> dict[str, tuple[Any, Any]]:
-    return {"data": DATA_KEYS, "model": MODEL_KEYS}.get(section, {})
-
-
 def apply_overrides(recipe: dict[str, Any], overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """``train.epochs=1``, ``evaluate.attacks.1.eps=8/255``: values are YAML scalars/lists/mappings."""
     recipe = copy.deepcopy(recipe)
@@ -216,10 +152,10 @@ def set_key(recipe: dict[str, Any], key: str, value: Any) -> None:
             raise RecipeError(f"override '{key}': '{'.'.join(parts[:depth])}' is not a mapping")
         exists = part in node
         allowed = exists or (depth == 0 and part in SECTIONS) or (
-            depth == 1 and part in {**_component_keys(parts[0]), **_section_keys(parts[0])}
+            depth == 1 and part in accepted_keys((parts[0],))
         ) or ("name" in node and last)
         if not allowed:
-            choices = list(node) + (list(_section_keys(parts[0])) if depth == 1 else [])
+            choices = list(node) + (accepted_keys((parts[0],)) if depth == 1 else [])
             raise RecipeError(f"override '{key}': no key '{here}' in the recipe{did_you_mean(part, choices)}")
         if last:
             node[part] = copy.deepcopy(value)
@@ -227,11 +163,6 @@ def set_key(recipe: dict[str, Any], key: str, value: Any) -> None:
             if not exists:
                 node[part] = {}
             node = node[part]
-
-
-def _section_keys(section: str) -> dict[str, tuple[Any, Any]]:
-    return {"data": DATA_KEYS, "model": MODEL_KEYS, "train": TRAIN_KEYS, "evaluate": EVALUATE_KEYS,
-            "report": REPORT_KEYS}.get(section, {})
 
 
 # -- validation ------------------------------------------------------------------------------
@@ -243,28 +174,6 @@ def _component(value: Any, where: str) -> dict[str, Any]:
     if "name" not in value:
         raise ParamError(f"{where}: a component needs a 'name'")
     return dict(value)
-
-
-def _fill(section: dict[str, Any], keys: dict[str, tuple[Any, Any]], where: str) -> dict[str, Any]:
-    """Validate and default the core-owned keys of a section; return the rest untouched."""
-    out: dict[str, Any] = {}
-    for key, (tp, default) in keys.items():
-        out[key] = coerce(section[key], tp, f"{where}.{key}") if key in section else copy.deepcopy(default)
-    return out
-
-
-def _mapping(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise ParamError(f"{where}: expected a mapping like {{decay: 0.999}}, got {value!r}")
-    return dict(value)
-
-
-def _check_plain(section: dict[str, Any], keys: dict[str, tuple[Any, Any]], where: str) -> dict[str, Any]:
-    unknown = [k for k in section if k not in keys]
-    if unknown:
-        raise ParamError(f"{where}.{unknown[0]}: unknown key{did_you_mean(unknown[0], keys)}; "
-                         f"accepted: {', '.join(keys)}")
-    return _fill(section, keys, where)
 
 
 def _with_defaults(host: PluginHost, kind: str, spec: Any, where: str, *, positional: int = 0,
@@ -423,95 +332,92 @@ def validate_loggers(value: Any, host: PluginHost) -> list[dict[str, Any]]:
     return out
 
 
-def _check_early_stopping(out: dict[str, Any]) -> None:
+def _check_early_stopping(recipe: RecipeSettings) -> None:
     """Early stopping must have something to monitor, or it stops silently after ``patience`` epochs."""
-    es, train = out["train"]["early_stopping"], out["train"]
+    es, train = recipe.train.early_stopping, recipe.train
     if not es:
         return
-    if out["data"]["val_split"] == 0:
+    if recipe.data.val_split == 0:
         raise ParamError("train.early_stopping: nothing to monitor, data.val_split is 0; "
                          "set data.val_split (e.g. 0.1) or remove early_stopping")
-    attacked = train["val_attack"] or any(a["name"] != "clean" for a in out["evaluate"]["attacks"])
-    if es["metric"] == "val_robust_accuracy" and not attacked:
+    attacked = train.val_attack or any(a["name"] != "clean" for a in recipe.evaluate.attacks)
+    if es.metric == "val_robust_accuracy" and not attacked:
         raise ParamError("train.early_stopping.metric: val_robust_accuracy needs an attack to validate with; "
                          "set train.val_attack (e.g. {name: pgd}) or early_stopping.metric: val_accuracy")
 
 
-def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | None = None) -> Recipe:
-    """Check a whole recipe; return it resolved, with every default filled in."""
-    host = host or get_host()
-    unknown = [k for k in raw if k not in SECTIONS]
-    if unknown:
-        raise RecipeError(f"{unknown[0]}: unknown top-level key{did_you_mean(unknown[0], SECTIONS)}; "
-                          f"accepted: {', '.join(SECTIONS)}")
-    for required in REQUIRED:
-        if required not in raw:
-            raise RecipeError(f"{source}: missing required key '{required}'")
-    out: dict[str, Any] = {
-        "name": coerce(raw["name"], str, "name"),
-        "description": coerce(raw.get("description", ""), str, "description"),
-        "seed": coerce(raw.get("seed", 0), Annotated[int, Range(ge=0, le=INT_MAX)], "seed"),  # torch's int64
-    }
-
-    data = _component(raw["data"], "data")
-    core = {k: data.pop(k) for k in list(data) if k in DATA_KEYS}
-    out["data"] = {"name": data["name"], **_fill(core, DATA_KEYS, "data"),
-                   **_check_component(host, "dataset", data, "data", provided=DATA_PROVIDED)}
-    out["data"]["augment"] = _augmentation(out["data"]["augment"], host)
-    if out["data"]["extra"] is not None:
+# -- the sections' components: what the typed models hand to the resolver ----------------------
+def _resolve_data(data: DataSettings, host: PluginHost) -> None:
+    data.set_params(_check_component(host, "dataset", {"name": data.name, **data.params}, "data",
+                                     provided=DATA_PROVIDED))
+    data.augment = _augmentation(data.augment, host)
+    if data.extra is not None:
         from .extra_data import validate_extra
 
-        out["data"]["extra"] = validate_extra(out["data"]["extra"], host, out["data"]["root"])
+        data.extra = validate_extra(data.extra, host, data.root)
 
-    model = _component(raw["model"], "model")
-    core = {k: model.pop(k) for k in list(model) if k in MODEL_KEYS}
-    model_out = {"name": model["name"], **_fill(core, MODEL_KEYS, "model"),
-                 **_check_component(host, "architecture", model, "model", provided=ARCH_PROVIDED)}
+
+def _resolve_model(model: ModelSettings, host: PluginHost) -> None:
+    model.set_params(_check_component(host, "architecture", {"name": model.name, **model.params}, "model",
+                                      provided=ARCH_PROVIDED))
     transforms = []
-    for i, item in enumerate(model_out["transforms"]):
+    for i, item in enumerate(model.transforms):
         spec = _component(item, f"model.transforms[{i}]")
         transforms.append({"name": spec["name"], **_check_component(
             host, "transform", spec, f"model.transforms[{i}]", positional=1)})
-    model_out["transforms"] = transforms
-    out["model"] = model_out
+    model.transforms = transforms
 
-    train = dict(raw.get("train") or {})
-    extra = [k for k in train if k not in TRAIN_KEYS]
-    if extra:
-        raise ParamError(f"train.{extra[0]}: unknown key{did_you_mean(extra[0], TRAIN_KEYS)}; "
-                         f"accepted: {', '.join(TRAIN_KEYS)}")
-    t = _fill({k: v for k, v in train.items() if k not in ("optimizer", "schedule", "defense", "val_attack",
-                                                            "early_stopping", "ema")}, TRAIN_KEYS, "train")
-    t["optimizer"] = _with_defaults(host, "optimizer", train.get("optimizer", TRAIN_KEYS["optimizer"][1]),
-                                    "train.optimizer", positional=1)
-    t["schedule"] = _with_defaults(host, "schedule", train.get("schedule", "none"), "train.schedule",
-                                   positional=1, provided=SCHEDULE_PROVIDED)
-    t["defense"] = validate_defense(train.get("defense", "standard"), "train.defense", host)
-    t["val_attack"] = (validate_attack(train["val_attack"], "train.val_attack", host)
-                       if train.get("val_attack") else None)
-    t["early_stopping"] = (_check_plain(dict(train["early_stopping"]), EARLY_STOPPING_KEYS, "train.early_stopping")
-                           if train.get("early_stopping") else None)
-    t["ema"] = _check_plain(_mapping(train["ema"], "train.ema"), EMA_KEYS, "train.ema") if train.get("ema") else None
-    out["train"] = t
 
-    evaluate = dict(raw.get("evaluate") or {})
-    ev = _check_plain({k: v for k, v in evaluate.items()}, EVALUATE_KEYS, "evaluate")
-    if not isinstance(ev["attacks"], list) or not ev["attacks"]:
-        raise ParamError("evaluate.attacks: expected a non-empty list of attacks (e.g. [clean, {name: pgd}])")
-    ev["attacks"] = [validate_attack(a, f"evaluate.attacks[{i}]", host) for i, a in enumerate(ev["attacks"])]
+def _resolve_train(train: TrainSettings, host: PluginHost) -> None:
+    train.optimizer = _with_defaults(host, "optimizer", train.optimizer, "train.optimizer", positional=1)
+    train.schedule = _with_defaults(host, "schedule", train.schedule, "train.schedule", positional=1,
+                                    provided=SCHEDULE_PROVIDED)
+    train.defense = validate_defense(train.defense, "train.defense", host)
+    train.val_attack = validate_attack(train.val_attack, "train.val_attack", host) if train.val_attack else None
+
+
+def _resolve_evaluate(evaluate: EvaluateSettings, host: PluginHost) -> None:
     from .certification import validate_certifiers
 
-    ev["certify"] = validate_certifiers(ev["certify"], "evaluate.certify", host)
-    out["evaluate"] = ev
+    evaluate.attacks = [validate_attack(a, f"evaluate.attacks[{i}]", host) for i, a in enumerate(evaluate.attacks)]
+    evaluate.certify = validate_certifiers(evaluate.certify, "evaluate.certify", host)
 
-    report = _check_plain(dict(raw.get("report") or {}), REPORT_KEYS, "report")
+
+def _resolve_report(report: ReportSettings, host: PluginHost) -> None:
     analyses = []
-    for i, item in enumerate(report["analyses"]):
+    for i, item in enumerate(report.analyses):
         spec = _component(item, f"report.analyses[{i}]")
         analyses.append({"name": spec["name"], **_check_component(host, "analysis", spec, f"report.analyses[{i}]")})
-    out["report"] = {"analyses": analyses}
-    out["loggers"] = validate_loggers(raw.get("loggers"), host)
-    _check_early_stopping(out)
+    report.analyses = analyses
+
+
+def _resolve_recipe(recipe: RecipeSettings, host: PluginHost) -> None:
+    recipe.loggers = validate_loggers(recipe.loggers, host)
+    _check_early_stopping(recipe)
     # last: a typo anywhere is reported before missing files (which may not be downloaded)
-    check_data_available(out["data"], host)
-    return Recipe(out, source)
+    check_data_available(recipe.data, host)
+
+
+_RESOLVE = {DataSettings: _resolve_data, ModelSettings: _resolve_model, TrainSettings: _resolve_train,
+            EvaluateSettings: _resolve_evaluate, ReportSettings: _resolve_report, RecipeSettings: _resolve_recipe}
+
+
+def validate(raw: dict[str, Any], source: str = "<recipe>", host: PluginHost | None = None) -> Recipe:
+    """Check a whole recipe; return it typed and resolved, with every default filled in.
+
+    The typed models (robustx.recipe_models) check each section's own keys; once a section is valid,
+    its components are resolved against the registries here. The first problem is one line naming
+    the field's path (``train.optimizer.lr: must be > 0, got -1``).
+    """
+    host = host or get_host()
+
+    def resolve(section: Any) -> None:
+        step = _RESOLVE.get(type(section))
+        if step is not None:
+            step(section, host)
+
+    try:
+        settings = RecipeSettings.model_validate(raw, context={"resolve": resolve})
+    except ValidationError as exc:
+        raise one_line(exc, accepted=accepted_keys, top=source) from None
+    return Recipe(settings, source)

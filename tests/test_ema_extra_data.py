@@ -189,7 +189,9 @@ def test_extra_data_from_an_npz_and_from_another_dataset(tmp_path):
     npz = tmp_path / "gen.npz"
     np.savez(npz, image=np.full((5, 8, 8, 1), 255, dtype=np.uint8), label=np.arange(5))
     host = get_host()
-    data = {"root": str(tmp_path), "download": False}
+    from robustx.recipe_models import DataSettings
+
+    data = DataSettings(name="digits", root=str(tmp_path), download=False)  # the run's typed data section
     images = load_extra(validate_extra({"path": str(npz)}, host, None), info, host, data)
     assert images.x.shape == (5, 1, 8, 8) and images.y.tolist() == [0, 1, 2, 3, 4]
     other = load_extra(validate_extra({"name": "digits", "limit": 10}, host, None), info, host, data)
@@ -216,13 +218,14 @@ def test_extra_images_of_another_shape_are_refused(tmp_path):
 
     from robustx.extra_data import load_extra, validate_extra
     from robustx.plugins import get_host
+    from robustx.recipe_models import DataSettings
     from robustx_datasets.digits import load
 
     path = tmp_path / "rgb.safetensors"
     save_file({"images": torch.zeros(4, 3, 8, 8, dtype=torch.uint8), "labels": torch.zeros(4)}, str(path))
     host = get_host()
     with pytest.raises(DataError, match=r"data.extra: images are \(3, 8, 8\), the training images \(1, 8, 8\)"):
-        load_extra(validate_extra({"path": str(path)}, host, None), load().info, host, {"download": False})
+        load_extra(validate_extra({"path": str(path)}, host, None), load().info, host, DataSettings(name="digits", download=False))
 
 
 def test_a_missing_optional_extra_source_trains_without_it_and_a_wrong_file_type_is_refused(tmp_path, capsys):
