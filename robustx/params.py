@@ -141,13 +141,11 @@ def _number_text(value: Any) -> Any:
 
 
 def _integral(value: Any) -> Any:
-    """pydantic before-validator of integers: '1e3' and 20.0 are the integers they write."""
+    """pydantic before-validator of integers: '1e3' and 20.0 are the integers they write; 64 bits at most."""
     value = _number_text(value)
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _fits_64_bits(value: int) -> int:
-    if not -INT_MAX - 1 <= value <= INT_MAX:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and not -INT_MAX - 1 <= value <= INT_MAX:
         raise PydanticCustomError("robustx", "{message}",
                                   {"message": f"{value:.3g} is too large (an integer must fit in 64 bits)"})
     return value
@@ -155,7 +153,7 @@ def _fits_64_bits(value: int) -> int:
 
 def _int(bounds: tuple[Any, ...] = ()) -> Any:
     """An integer: strict (no bool), bounds inside pydantic's int schema (so the JSON Schema has them), 64 bits."""
-    return Annotated[(int, Strict(), *bounds, AfterValidator(_fits_64_bits), BeforeValidator(_integral))]
+    return Annotated[(int, Strict(), *bounds, BeforeValidator(_integral))]
 
 
 def _float(bounds: tuple[Any, ...] = (), finite: bool = True) -> Any:
