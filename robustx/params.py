@@ -172,10 +172,6 @@ AnyValue = Annotated[Any, BeforeValidator(_number_text)]  # what an untyped valu
 
 
 # -- annotations -> pydantic types ----------------------------------------------------------
-def _is_number_type(tp: Any) -> bool:
-    return tp in (int, float) or (typing.get_origin(tp) is typing.Annotated and _is_number_type(typing.get_args(tp)[0]))
-
-
 def typed(tp: Any) -> Any:
     """``to_pydantic`` for declarations: ``batch_size: typed(Annotated[int, Range(ge=1)]) = 128``."""
     return to_pydantic(tp)
@@ -201,15 +197,6 @@ def _check_marker(fn: Callable[[Any, str], Any]) -> Any:
     return AfterValidator(run)
 
 
-def _bounded(value: Any, ranges: list[Range]) -> Any:
-    """Bounds on a value that is not always a number (``Annotated[Any, Range(ge=0)]``): numbers only."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        for r in ranges:
-            for bound in r:
-                TypeAdapter(Annotated[float, bound]).validate_python(value)
-    return value
-
-
 def to_pydantic(tp: Any, *, finite: bool = True) -> Any:
     """The pydantic type that checks a value the way robustx reads annotation ``tp``.
 
@@ -226,18 +213,14 @@ def to_pydantic(tp: Any, *, finite: bool = True) -> Any:
         rest = [_check_marker(m.fn) if isinstance(m, Check) else m for m in meta
                 if not isinstance(m, (Range, AllowNonFinite, Component))]
         if ranges and _union(base):  # Optional[int] with bounds: the bounds belong to the number
-            options = tuple(Annotated[(o, *ranges)] if _is_number_type(o) else o for o in typing.get_args(base))
+            options = tuple(Annotated[(o, *ranges)] if o in (int, float) else o for o in typing.get_args(base))
             base, ranges = typing.Union[options], []
-        if ranges and base in (int, float):  # the bounds go inside the number's own schema
-            inner = _int(tuple(ranges)) if base is int else _float(tuple(ranges), finite)
-        elif ranges and _is_number_type(base):  # Annotated[Annotated[int, Range], Range]: all of them, inside
-            inner_base, *inner_meta = typing.get_args(base)
-            return to_pydantic(Annotated[(inner_base, *inner_meta, *meta)], finite=finite)
+        if base in (int, float):  # the bounds go inside the number's own schema (and so into the JSON Schema)
+            inner, ranges = (_int(tuple(ranges)) if base is int else _float(tuple(ranges), finite)), []
         else:
             inner = to_pydantic(base, finite=finite)
-            if ranges:
-                rest.insert(0, AfterValidator(lambda v, r=tuple(ranges): _bounded(v, list(r))))
-        return Annotated[(inner, *rest)] if rest else inner
+        meta_out = [*ranges, *rest]
+        return Annotated[(inner, *meta_out)] if meta_out else inner
     if tp is Any or tp is inspect.Parameter.empty or isinstance(tp, str):
         return AnyValue
     if _union(tp):
