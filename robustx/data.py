@@ -53,14 +53,19 @@ def open_dataset(name: str, root: str | None, host: PluginHost, *, download: boo
                                            download=downloads_allowed(download), **params)
 
 
-def check_data_available(spec: "DataSettings", host: PluginHost) -> None:
+def check_data_available(spec: "DataSettings | dict[str, Any]", host: PluginHost) -> None:
     """Validation: fail in one line when the data is missing and may not be downloaded.
 
     A dataset factory may define ``missing_files(root, **params) -> str | None`` (the one-line
     reason, or None when the files are there). Without it, a factory whose ``root`` has no
     default reads files, so only the folder's existence is checked; one with a default
-    (embedded data, like ``digits``) is not checked at all.
+    (embedded data, like ``digits``) is not checked at all. ``spec``: a recipe's typed ``data`` section
+    (a mapping of one is read into it).
     """
+    if isinstance(spec, dict):
+        from .recipe_models import DataSettings
+
+        spec = DataSettings.model_validate(spec)
     if downloads_allowed(spec.download):
         return
     factory = host.registry("dataset").resolve(spec.name).entry.factory

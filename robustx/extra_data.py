@@ -17,58 +17,55 @@ any work starts.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Any
 
 from .errors import DataError, ParamError, did_you_mean
-from .params import Range, coerce
+from .recipe_models import TENSOR_SUFFIXES
 
 if TYPE_CHECKING:
     from .data import DatasetInfo, ImageSet
-    from .recipe_models import DataSettings
+    from .recipe_models import DataSettings, ExtraSettings
     from .plugins import PluginHost
 
-KEYS: dict[str, tuple[Any, Any]] = {
-    "name": (Optional[str], None),
-    "path": (Optional[str], None),
-    "fraction": (Annotated[float, Range(gt=0, lt=1)], 0.7),
-    "limit": (Optional[Annotated[int, Range(ge=1)]], None),
-    "optional": (bool, False),
-}
-TENSOR_SUFFIXES = (".safetensors", ".npz")
 FOLDER_DATASET = "image_folder"
 
 
-def validate_extra(spec: Any, host: "PluginHost", data_root: str | None) -> dict[str, Any]:
-    """``data.extra`` with defaults filled; one-line errors naming the field (and a did-you-mean)."""
+def validate_extra(spec: Any, host: "PluginHost", data_root: str | None) -> "ExtraSettings":
+    """``data.extra`` typed, with defaults filled; one-line errors naming the field (and a did-you-mean)."""
+    from pydantic import ValidationError
+
+    from .params import one_line
+    from .recipe_models import ExtraSettings
+
     where = "data.extra"
-    if isinstance(spec, str):
-        spec = {"path": spec} if ("/" in spec or spec.endswith(TENSOR_SUFFIXES)) else {"name": spec}
-    if not isinstance(spec, dict):
-        raise ParamError(f"{where}: expected a mapping like {{path: generated.safetensors, fraction: 0.7}}, got {spec!r}")
-    out = {key: coerce(spec[key], tp, f"{where}.{key}") if key in spec else default
-           for key, (tp, default) in KEYS.items()}
-    params = {k: v for k, v in spec.items() if k not in KEYS}
-    if (out["name"] is None) == (out["path"] is None):
+    if not isinstance(spec, ExtraSettings):
+        try:
+            spec = ExtraSettings.model_validate(spec)
+        except ValidationError as exc:
+            raise one_line(exc, where) from None
+    params = spec.params
+    if (spec.name is None) == (spec.path is None):
         raise ParamError(f"{where}: give exactly one of 'name' (a registered dataset) or 'path' "
                          "(a .safetensors/.npz file or an image folder)")
-    if out["path"] is not None:
+    if spec.path is not None:
         if params:
-            first = next(iter(params))
-            raise ParamError(f"{where}.{first}: unknown key{did_you_mean(first, KEYS)}; accepted: {', '.join(KEYS)}")
-        path = resolve_path(out["path"], data_root)
+            first, keys = next(iter(params)), list(ExtraSettings.model_fields)
+            raise ParamError(f"{where}.{first}: unknown key{did_you_mean(first, keys)}; accepted: {', '.join(keys)}")
+        path = resolve_path(spec.path, data_root)
         if not path.exists():
-            if out["optional"]:
-                return out
+            if spec.optional:
+                return spec
             raise DataError(f"{where}.path: {path} does not exist (set data.extra.optional: true to train without it)")
         if path.is_file() and path.suffix not in TENSOR_SUFFIXES:
             raise ParamError(f"{where}.path: {path.name} is neither a folder nor a {' / '.join(TENSOR_SUFFIXES)} file")
         if path.is_dir():
             host.registry("dataset").resolve(FOLDER_DATASET)  # a clear error when the folder plugin is off
-        return out
+        return spec
     from .params import validate_params
 
-    factory = host.registry("dataset").resolve(out["name"]).entry.factory
-    return {**out, **validate_params(factory, params, where, provided=("root", "download"))}
+    factory = host.registry("dataset").resolve(spec.name).entry.factory
+    spec.set_params(validate_params(factory, params, where, provided=("root", "download")))
+    return spec
 
 
 def resolve_path(text: str, data_root: str | None) -> Path:
@@ -81,15 +78,14 @@ def resolve_path(text: str, data_root: str | None) -> Path:
     return resolve_data_root(data_root) / path
 
 
-def load_extra(spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> "ImageSet":
+def load_extra(spec: "ExtraSettings", info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> "ImageSet":
     """The extra images and labels (in memory), checked against the training data's shape and classes."""
     from .data import ImageSet, open_dataset
 
-    if spec["path"] is None:
-        params = {k: v for k, v in spec.items() if k not in KEYS}
-        images = open_dataset(spec["name"], data.root, host, download=data.download, **params).train
+    if spec.path is None:
+        images = open_dataset(spec.name, data.root, host, download=data.download, **spec.params).train
     else:
-        path = resolve_path(spec["path"], data.root)
+        path = resolve_path(spec.path, data.root)
         if path.is_dir():
             images = open_dataset(FOLDER_DATASET, str(path.parent), host, download=False, in_memory=True,
                                   train_dir=path.name, test_dir=path.name,  # one split: PATH/<class>/*
@@ -98,8 +94,8 @@ def load_extra(spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", da
             images = read_tensor_file(path)
     x = images.x.materialize() if hasattr(images.x, "materialize") else images.x
     y = images.y.long()
-    if spec["limit"]:
-        x, y = x[: spec["limit"]], y[: spec["limit"]]
+    if spec.limit:
+        x, y = x[: spec.limit], y[: spec.limit]
     shape = (info.in_channels, info.image_size, info.image_size)
     if tuple(x.shape[1:]) != shape:
         raise DataError(f"data.extra: images are {tuple(x.shape[1:])}, the training images {shape} (C, H, W)")
@@ -139,15 +135,15 @@ def read_tensor_file(path: Path) -> "ImageSet":
     return ImageSet(x, tensors["labels"])
 
 
-def mix_extra(train: Any, spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> Any:
+def mix_extra(train: Any, spec: "ExtraSettings", info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> Any:
     """The run's training split with the extra source mixed into every batch (both on ``train.device``)."""
     from .engine.batches import DeviceImageSet
     from .engine.mixed import MixedImageSet
 
-    if spec["path"] is not None and spec["optional"] and not resolve_path(spec["path"], data.root).exists():
+    if spec.path is not None and spec.optional and not resolve_path(spec.path, data.root).exists():
         from .plugins import warn
 
-        warn(f"data.extra: {resolve_path(spec['path'], data.root)} is not there (optional): "
+        warn(f"data.extra: {resolve_path(spec.path, data.root)} is not there (optional): "
              "training on the original data only")
         return train
-    return MixedImageSet(train, DeviceImageSet(load_extra(spec, info, host, data), train.device), spec["fraction"])
+    return MixedImageSet(train, DeviceImageSet(load_extra(spec, info, host, data), train.device), spec.fraction)

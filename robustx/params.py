@@ -627,6 +627,6 @@ def validate_params(
         choices = list(spec.annotations)
         raise one_line(exc, where, accepted=lambda _loc: choices, unknown="unknown parameter",
                        missing="missing required parameter") from None
-    values = {spec.names[f]: getattr(checked, f) for f in checked.model_fields_set}
+    values = {spec.names[f]: getattr(checked, f) for f in checked.model_fields_set if f in spec.names}
     extra = checked.model_extra or {}
     return {key: values[key] if key in values else parse_number(extra[key], f"{where}.{key}") for key in params}

@@ -58,6 +58,14 @@ class Section(BaseModel):
             carry(resolve, self)
         return self
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """A component section's factory parameters: every key that is not robustx's own (none elsewhere)."""
+        return dict(self.model_extra or {})
+
+    def set_params(self, params: dict[str, Any]) -> None:
+        self.__pydantic_extra__ = dict(params)
+
 
 class ComponentSection(Section):
     """A section that is also a component (``data``: a dataset, ``model``: an architecture).
@@ -82,17 +90,35 @@ class ComponentSection(Section):
             carry(_raise, ParamError(f"{where}: a component needs a 'name'"))
         return value
 
-    @property
-    def params(self) -> dict[str, Any]:
-        """The factory's parameters: every key that is not robustx's own."""
-        return dict(self.model_extra or {})
-
-    def set_params(self, params: dict[str, Any]) -> None:
-        self.__pydantic_extra__ = dict(params)
-
 
 def _raise(error: Exception) -> None:
     raise error
+
+
+class ExtraSettings(Section):
+    """``data.extra``: a second labelled source in every batch (robustx.extra_data): a registered dataset
+    (``name``, its parameters beside) or a tensor file or image folder (``path``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: Optional[Str] = None
+    path: Optional[Str] = None
+    fraction: typed(Annotated[float, Range(gt=0, lt=1)]) = 0.7
+    limit: Optional[Count] = None
+    optional: Bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str):  # `extra: generated.safetensors` or `extra: cifar5m`
+            return {"path": value} if ("/" in value or value.endswith(TENSOR_SUFFIXES)) else {"name": value}
+        if value is not None and not isinstance(value, dict):
+            carry(_raise, ParamError("data.extra: expected a mapping like {path: generated.safetensors, "
+                                     f"fraction: 0.7}}, got {short(value)}"))
+        return value
+
+
+TENSOR_SUFFIXES = (".safetensors", ".npz")
 
 
 class DataSettings(ComponentSection):
@@ -106,7 +132,7 @@ class DataSettings(ComponentSection):
     limit: Optional[Count] = None
     test_limit: Optional[Count] = None
     augment: Spec("augmentation") = "none"  # a registered augmentation: a name or {name: crop, padding: 2}
-    extra: Any = None  # a second labelled source in every batch (robustx.extra_data)
+    extra: Optional[ExtraSettings] = None  # a second labelled source in every batch (robustx.extra_data)
 
 
 class ModelSettings(ComponentSection):

@@ -231,11 +231,12 @@ def test_extra_images_of_another_shape_are_refused(tmp_path):
 def test_a_missing_optional_extra_source_trains_without_it_and_a_wrong_file_type_is_refused(tmp_path, capsys):
     from robustx.extra_data import mix_extra, validate_extra
     from robustx.plugins import get_host
+    from robustx.recipe_models import DataSettings
 
     host = get_host()
     spec = validate_extra({"path": str(tmp_path / "absent.npz"), "optional": True}, host, None)
     train = DeviceImageSet(ImageSet(torch.zeros(4, 1, 8, 8), torch.zeros(4, dtype=torch.long)), torch.device("cpu"))
-    assert mix_extra(train, spec, None, host, {"root": None, "download": False}) is train  # type: ignore[arg-type]
+    assert mix_extra(train, spec, None, host, DataSettings(name="digits", download=False)) is train  # type: ignore[arg-type]
     assert "absent.npz is not there (optional)" in capsys.readouterr().err
     (tmp_path / "gen.txt").write_text("x")
     with pytest.raises(ParamError, match=r"data.extra.path: gen.txt is neither a folder nor a .safetensors / .npz"):
@@ -247,6 +248,7 @@ def test_extra_data_from_an_image_folder(tmp_path):
 
     from robustx.extra_data import load_extra, validate_extra
     from robustx.plugins import get_host
+    from robustx.recipe_models import DataSettings
     from robustx_datasets.digits import load
 
     for label in ("c0", "c1"):
@@ -255,5 +257,5 @@ def test_extra_data_from_an_image_folder(tmp_path):
             Image.fromarray(np.full((8, 8), 40 * i, dtype=np.uint8)).save(tmp_path / "gen" / label / f"{i}.png")
     host = get_host()
     images = load_extra(validate_extra({"path": str(tmp_path / "gen")}, host, None), load().info, host,
-                        {"download": False})
+                        DataSettings(name="digits", download=False))
     assert images.x.shape == (6, 1, 8, 8) and sorted(images.y.tolist()) == [0, 0, 0, 1, 1, 1]
