@@ -22,8 +22,9 @@ from .errors import ParamError, RecipeError, RobustxError, UnknownNameError, did
 from .params import Range, accepted_params, coerce, one_line, parse_number, validate_params
 from .plugins import PluginHost, get_host
 from .published import check_label
-from .recipe_models import (REQUIRED, SECTIONS, DataSettings, EvaluateSettings, ModelSettings, RecipeSettings,
-                            ReportSettings, TrainSettings, accepted_keys)
+from .recipe_models import REQUIRED  # noqa: F401 - re-exported: the keys a recipe must have
+from .recipe_models import (SECTIONS, DataSettings, EvaluateSettings, ModelSettings, RecipeSettings, ReportSettings,
+                            TrainSettings, accepted_keys)
 from .threat import check_budget, declared_threat, resolve_threat
 
 # The recipe's shape (sections, keys, types, defaults) is the typed models of robustx.recipe_models;

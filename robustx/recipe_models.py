@@ -36,6 +36,18 @@ def Spec(kind: str) -> Any:  # noqa: N802 - reads as a type in the field declara
     return Annotated[Any, Component(kind), WithJsonSchema({"x-robustx-component": kind})]
 
 
+#: component-valued fields, by registry kind
+AnalysisSpec = Spec("analysis")
+AttackSpec = Spec("attack")
+AugmentationSpec = Spec("augmentation")
+CertifierSpec = Spec("certifier")
+DefenseSpec = Spec("defense")
+LoggerSpec = Spec("logger")
+OptimizerSpec = Spec("optimizer")
+ScheduleSpec = Spec("schedule")
+TransformSpec = Spec("transform")
+
+
 class Section(BaseModel):
     """A recipe section: unknown keys refused, every default validated (and resolved) like a given value."""
 
@@ -131,14 +143,14 @@ class DataSettings(ComponentSection):
     val_split: typed(Annotated[float, Range(ge=0, lt=1)]) = 0.1
     limit: Optional[Count] = None
     test_limit: Optional[Count] = None
-    augment: Spec("augmentation") = "none"  # a registered augmentation: a name or {name: crop, padding: 2}
+    augment: AugmentationSpec = "none"  # a registered augmentation: a name or {name: crop, padding: 2}
     extra: Optional[ExtraSettings] = None  # a second labelled source in every batch (robustx.extra_data)
 
 
 class ModelSettings(ComponentSection):
     """``model``: a registered architecture, its transforms and the weights to start from."""
 
-    transforms: list[Spec("transform")] = []
+    transforms: list[TransformSpec] = []
     weights: Optional[Str] = None
     allow_pickle: Bool = False
 
@@ -158,10 +170,10 @@ class EMASettings(Section):
 
 class TrainSettings(Section):
     epochs: typed(Annotated[int, Range(ge=0, le=MAX_EPOCHS)]) = 10
-    optimizer: Spec("optimizer") = {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}
-    schedule: Spec("schedule") = "none"
-    defense: Spec("defense") = "standard"
-    val_attack: Optional[Spec("attack")] = None
+    optimizer: OptimizerSpec = {"name": "sgd", "lr": 0.1, "momentum": 0.9, "weight_decay": 5e-4}
+    schedule: ScheduleSpec = "none"
+    defense: DefenseSpec = "standard"
+    val_attack: Optional[AttackSpec] = None
     val_limit: Optional[Count] = 1000
     early_stopping: Optional[EarlyStoppingSettings] = None
     grad_clip: Optional[typed(Annotated[float, Range(gt=0)])] = None
@@ -185,7 +197,7 @@ class EvaluateSettings(Section):
     the audit): read them with :func:`evaluation_default`.
     """
 
-    attacks: list[Spec("attack")] = [{"name": "clean"}]
+    attacks: list[AttackSpec] = [{"name": "clean"}]
     limit: Optional[Count] = None
     batch_size: Optional[Count] = None
     checkpoint: Literal["best", "last"] = "best"
@@ -194,7 +206,7 @@ class EvaluateSettings(Section):
     audit: Optional[Literal["quick", "full"]] = None  # robustx.audit after the evaluation
     precision: Precision = "fp32"  # low precision weakens gradient attacks
     mode: Literal["each", "cascade"] = "each"  # cascade: attack only what is still robust (engine.cascade)
-    certify: list[Spec("certifier")] = []  # certifiers (robustx.certification): certified accuracy beside robust
+    certify: list[CertifierSpec] = []  # certifiers (robustx.certification): certified accuracy beside robust
 
     @field_validator("attacks", mode="before")
     @classmethod
@@ -220,7 +232,7 @@ def evaluation_default(key: str) -> Any:
 
 
 class ReportSettings(Section):
-    analyses: list[Spec("analysis")] = []
+    analyses: list[AnalysisSpec] = []
 
 
 class RecipeSettings(Section):
@@ -239,7 +251,7 @@ class RecipeSettings(Section):
     sweep: Any = Field(default=None, exclude=True)
     paper: Any = Field(default=None, exclude=True)
     grid: Any = Field(default=None, exclude=True)
-    loggers: list[Spec("logger")] = []
+    loggers: list[LoggerSpec] = []
 
     @field_validator("loggers", mode="before")
     @classmethod
