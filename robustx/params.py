@@ -355,33 +355,32 @@ def _bound(value: Any) -> str:
     return f"{value:g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
 
 
+#: pydantic's error types in robustx's words: ``path: expected an integer, got 'abc'``
+_EXPECTED = {
+    **dict.fromkeys(("int_type", "int_parsing", "int_from_float"), "expected an integer"),
+    **dict.fromkeys(("float_type", "float_parsing"), "expected a number"),
+    **dict.fromkeys(("bool_type", "bool_parsing"), "expected true or false"),
+    "string_type": "expected a string", "list_type": "expected a list", "tuple_type": "expected a list",
+    **dict.fromkeys(("dict_type", "model_type", "model_attributes_type"), "expected a mapping"),
+}
+_BOUNDS = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("<=", "le"),
+           "less_than": ("<", "lt")}
+
+
 def _message(err: dict[str, Any]) -> str:
     """The text after ``path:`` for one pydantic error, in robustx's words."""
     kind, value, ctx = err["type"], err.get("input"), err.get("ctx") or {}
     if kind == "robustx":
         return ctx["message"]
-    if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected an integer, got {short(value)}"
-    if kind in ("float_type", "float_parsing"):
-        return f"expected a number, got {short(value)}"
-    if kind in ("bool_type", "bool_parsing"):
-        return f"expected true or false, got {short(value)}"
-    if kind == "string_type":
-        return f"expected a string, got {short(value)}"
-    if kind in ("list_type", "tuple_type"):
-        return f"expected a list, got {short(value)}"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"expected a mapping, got {short(value)}"
-    if kind in ("too_short", "too_long") and "actual_length" in ctx:
-        wanted = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        return f"expected {wanted} items, got {ctx['actual_length']}"
-    bounds = {"greater_than_equal": (">=", "ge"), "greater_than": (">", "gt"), "less_than_equal": ("<=", "le"),
-              "less_than": ("<", "lt")}
-    if kind in bounds:
-        word, key = bounds[kind]
+    if kind in _EXPECTED:
+        return f"{_EXPECTED[kind]}, got {short(value)}"
+    if kind in _BOUNDS:
+        word, key = _BOUNDS[kind]
         return f"must be {word} {_bound(ctx[key])}, got {_bound(value)}"
     if kind == "finite_number":
         return f"must be a finite number, got {value}"
+    if kind in ("too_short", "too_long") and "actual_length" in ctx:
+        return f"expected {ctx['min_length' if kind == 'too_short' else 'max_length']} items, got {ctx['actual_length']}"
     if kind == "literal_error":
         choices = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
         shown = ", ".join(repr(c) for c in choices) or str(ctx.get("expected"))
@@ -411,6 +410,8 @@ def one_line(exc: ValidationError, where: str = "", *, accepted: Callable[[tuple
         word = "unknown top-level key" if top is not None and len(loc) == 1 else unknown
         listed = f"; accepted: {', '.join(choices) or 'none'}" if accepted else ""
         return ParamError(f"{path(where, loc)}: {word}{did_you_mean(key, choices)}{listed}")
+    if err["type"] == "missing" and loc and isinstance(loc[-1], int):  # a tuple with too few items
+        return ParamError(f"{path(where, loc[:-1]) or where or 'value'}: too few items (item [{loc[-1]}] is missing)")
     if err["type"] == "missing" and loc:
         parent = path(where, loc[:-1]) or (top or "<recipe>")
         error = RecipeError if len(loc) == 1 and top is not None else ParamError
