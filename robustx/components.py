@@ -4,7 +4,8 @@ Why: a budget that a recipe refuses ("Linf eps 8 ... did you mean 8/255?") must 
 same way by ``robustx.create_attack``, ``robustx eval --attack``, ``robustx.evaluate``, the
 analyses, the audit and the attacks a defense builds; otherwise the check protects only one door.
 Every one of them calls :func:`check_spec`, which resolves the name, checks the parameters against
-the factory's annotations (``robustx.params``, nested specs included) and, for attacks, the
+the factory's annotations (a pydantic model built from its signature, ``robustx.params.param_model``,
+nested specs included) and, for attacks, the
 threat-model budget, restarts, EOT and label rules (``robustx.recipe.validate_attack``).
 """
 

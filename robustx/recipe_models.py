@@ -29,11 +29,13 @@ from .params import CONFIG, INT_MAX, Bool, Component, Range, Str, carry, typed
 MAX_EPOCHS = 100_000  # sane upper bound: `epochs: 1.0e+18` is a typo, not a plan
 Precision = Literal["fp32", "bf16", "fp16"]
 Count = typed(Annotated[int, Range(ge=1)])
+#: what a component-valued field is in the models' JSON Schema, until robustx.recipe_schema fills in its registry
+PLACEHOLDER = "x-robustx-component"
 
 
 def Spec(kind: str) -> Any:  # noqa: N802 - reads as a type in the field declarations below
     """A component spec of registry ``kind`` (a name or ``{name: ..., **params}``), checked by the resolver."""
-    return Annotated[Any, Component(kind), WithJsonSchema({"x-robustx-component": kind})]
+    return Annotated[Any, Component(kind), WithJsonSchema({PLACEHOLDER: kind})]
 
 
 #: component-valued fields, by registry kind

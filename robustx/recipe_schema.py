@@ -19,6 +19,7 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, PydanticJsonSchemaWarning
 
 from . import recipe_models
+from .recipe_models import PLACEHOLDER
 from .components import POSITIONAL, PROVIDED
 from .engine.specs import NON_PARAMS
 from .params import CONFIG, Range, nested_kind, param_model, to_pydantic
@@ -31,8 +32,6 @@ FRACTION = NUMBER_TEXT  # the name older code imports
 SECTION_KINDS = {"data": "dataset", "model": "architecture"}
 #: the attack spec's keys that are not factory parameters (robustx.engine.specs.NON_PARAMS), typed
 SPEC_KEYS = {"label": str, "restarts": Annotated[int, Range(ge=1)], "eot_samples": Annotated[int, Range(ge=1)]}
-#: the placeholder a component-valued field has in the models' schema (robustx.recipe_models.Spec)
-PLACEHOLDER = "x-robustx-component"
 
 
 class RecipeJsonSchema(GenerateJsonSchema):
