@@ -102,4 +102,4 @@ def robustx_run_event(event: str, payload: dict[str, Any]) -> None:
     """Observe a run: ``event`` is run_start, epoch_end, evaluation_end or run_end (for loggers).
 
     At run_start ``payload["recipe"]`` is the typed, resolved recipe (``robustx.recipe_models.RecipeSettings``:
-    ``recipe.train.epochs``; ``recipe.to_dict()`` for plain data)."""
+    ``recipe.train.epochs``; ``recipe.to_dict()`` for plain data; ``recipe["train"]`` still works, deprecated)."""

@@ -264,6 +264,21 @@ class RecipeSettings(Section):
         """The resolved recipe as plain data (what recipe.yaml of a run holds)."""
         return self.model_dump()
 
+    def __getitem__(self, key: str) -> Any:
+        """``recipe["train"]`` of a third-party run-event listener written for the untyped recipe: plain data, deprecated."""
+        return self._untyped()[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """``recipe.get("loggers")`` of a listener written for the untyped recipe (see ``__getitem__``)."""
+        return self._untyped().get(key, default)
+
+    def _untyped(self) -> dict[str, Any]:
+        import warnings
+
+        warnings.warn("the recipe is typed: read recipe.train.epochs (recipe.to_dict() for plain data)",
+                      DeprecationWarning, stacklevel=3)
+        return self.to_dict()
+
 
 #: top-level keys, in the order validation reads them
 SECTIONS = tuple(RecipeSettings.model_fields)

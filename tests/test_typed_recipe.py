@@ -39,6 +39,8 @@ def test_a_validated_recipe_is_typed_and_resolved() -> None:
     assert recipe.data == cfg.to_dict() and recipe.data["train"]["early_stopping"]["metric"] == "val_robust_accuracy"
     # the resolved recipe.yaml validates to the same recipe (what --resume does)
     assert validate(recipe.data).settings == cfg
+    with pytest.deprecated_call():  # a run-event listener written for the untyped recipe still reads it
+        assert cfg["train"]["epochs"] == cfg.train.epochs and cfg.get("loggers") == []
 
 
 @pytest.mark.parametrize("changes, message", [
