@@ -63,9 +63,9 @@ def check_data_available(spec: "DataSettings | dict[str, Any]", host: PluginHost
     (a mapping of one is read into it).
     """
     if isinstance(spec, dict):
-        from .recipe_models import DataSettings
+        from .recipe_models import DataSettings, read_section
 
-        spec = DataSettings.model_validate(spec)
+        spec = read_section(DataSettings, spec, "data")
     if downloads_allowed(spec.download):
         return
     factory = host.registry("dataset").resolve(spec.name).entry.factory

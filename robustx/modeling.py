@@ -46,9 +46,9 @@ def model_metadata(model_spec: "ModelSettings | dict[str, Any]", info: DatasetIn
 
     ``model_spec``: a recipe's typed ``model`` section (a mapping of one is read into it)."""
     if isinstance(model_spec, dict):
-        from .recipe_models import ModelSettings
+        from .recipe_models import ModelSettings, read_section
 
-        model_spec = ModelSettings.model_validate(model_spec)
+        model_spec = read_section(ModelSettings, model_spec, "model")
     return {
         "format": MODEL_FORMAT,
         "architecture": {"name": model_spec.name, "params": model_spec.params},

@@ -308,6 +308,20 @@ def accepted_keys(loc: tuple[Any, ...]) -> list[str]:
     return list(cls.model_fields)
 
 
+def read_section(cls: type[Section], value: Any, where: str) -> Any:
+    """A mapping read into section model ``cls`` (structure only, no registries), errors as one line naming ``where``."""
+    from pydantic import ValidationError
+
+    from .params import one_line
+
+    if isinstance(value, cls):
+        return value
+    try:
+        return cls.model_validate(value)
+    except ValidationError as exc:
+        raise one_line(exc, where, accepted=lambda loc: list(getattr(model_at(loc, cls), "model_fields", {}))) from None
+
+
 def saved_settings(raw: dict[str, Any], source: str = "recipe.yaml") -> RecipeSettings:
     """A saved run's recipe.yaml, typed: values checked, keys an older or newer robustx wrote dropped, what it
     lacks defaulted, components taken as saved (they were resolved when the run started)."""
