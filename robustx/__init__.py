@@ -12,7 +12,7 @@ from robustx.train.defense import Defense, TrainContext
 from robustx.base.errors import RobustxError
 from robustx.base.version import __version__
 from robustx.host.hookspecs import hookimpl, hookspec
-from robustx.config.params import Range
+from robustx.config.markers import Range
 from robustx.host.declare import component, register_declared
 
 if TYPE_CHECKING:

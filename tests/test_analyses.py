@@ -14,7 +14,7 @@ import pytest
 from tiny_run import tiny_run
 
 from robustx.host.hookspecs import hookimpl
-from robustx.config.params import Range
+from robustx.config.markers import Range
 from robustx.host.manager import PluginHost
 
 torch = pytest.importorskip("torch")

@@ -123,7 +123,7 @@ def test_autoattack_agrees_with_the_reference_code(norm: str, eps: float) -> Non
 
 def test_a_reduced_budget_may_not_be_labelled_autoattack() -> None:
     from robustx.base.errors import ParamError
-    from robustx.config.recipe import validate_attack
+    from robustx.config.components import validate_attack
 
     host = get_host()
     for name in ("autoattack", "autoattack_reference"):

@@ -190,7 +190,9 @@ def test_extra_data_from_an_npz_and_from_another_dataset(tmp_path):
     npz = tmp_path / "gen.npz"
     np.savez(npz, image=np.full((5, 8, 8, 1), 255, dtype=np.uint8), label=np.arange(5))
     host = get_host()
-    data = {"root": str(tmp_path), "download": False}
+    from robustx.config.models import DataSettings
+
+    data = DataSettings(name="digits", root=str(tmp_path), download=False)  # the run's typed data section
     images = load_extra(validate_extra({"path": str(npz)}, host, None), info, host, data)
     assert images.x.shape == (5, 1, 8, 8) and images.y.tolist() == [0, 1, 2, 3, 4]
     other = load_extra(validate_extra({"name": "digits", "limit": 10}, host, None), info, host, data)
@@ -218,24 +220,26 @@ def test_extra_images_of_another_shape_are_refused(tmp_path):
     from robustx.datasets.extra import load_extra
     from robustx.config.extra_data import validate_extra
     from robustx.host.manager import get_host
+    from robustx.config.models import DataSettings
     from robustx_datasets.digits import load
 
     path = tmp_path / "rgb.safetensors"
     save_file({"images": torch.zeros(4, 3, 8, 8, dtype=torch.uint8), "labels": torch.zeros(4)}, str(path))
     host = get_host()
     with pytest.raises(DataError, match=r"data.extra: images are \(3, 8, 8\), the training images \(1, 8, 8\)"):
-        load_extra(validate_extra({"path": str(path)}, host, None), load().info, host, {"download": False})
+        load_extra(validate_extra({"path": str(path)}, host, None), load().info, host, DataSettings(name="digits", download=False))
 
 
 def test_a_missing_optional_extra_source_trains_without_it_and_a_wrong_file_type_is_refused(tmp_path, capsys):
     from robustx.datasets.extra import mix_extra
     from robustx.config.extra_data import validate_extra
     from robustx.host.manager import get_host
+    from robustx.config.models import DataSettings
 
     host = get_host()
     spec = validate_extra({"path": str(tmp_path / "absent.npz"), "optional": True}, host, None)
     train = DeviceImageSet(ImageSet(torch.zeros(4, 1, 8, 8), torch.zeros(4, dtype=torch.long)), torch.device("cpu"))
-    assert mix_extra(train, spec, None, host, {"root": None, "download": False}) is train  # type: ignore[arg-type]
+    assert mix_extra(train, spec, None, host, DataSettings(name="digits", download=False)) is train  # type: ignore[arg-type]
     assert "absent.npz is not there (optional)" in capsys.readouterr().err
     (tmp_path / "gen.txt").write_text("x")
     with pytest.raises(ParamError, match=r"data.extra.path: gen.txt is neither a folder nor a .safetensors / .npz"):
@@ -248,6 +252,7 @@ def test_extra_data_from_an_image_folder(tmp_path):
     from robustx.datasets.extra import load_extra
     from robustx.config.extra_data import validate_extra
     from robustx.host.manager import get_host
+    from robustx.config.models import DataSettings
     from robustx_datasets.digits import load
 
     for label in ("c0", "c1"):
@@ -256,5 +261,5 @@ def test_extra_data_from_an_image_folder(tmp_path):
             Image.fromarray(np.full((8, 8), 40 * i, dtype=np.uint8)).save(tmp_path / "gen" / label / f"{i}.png")
     host = get_host()
     images = load_extra(validate_extra({"path": str(tmp_path / "gen")}, host, None), load().info, host,
-                        {"download": False})
+                        DataSettings(name="digits", download=False))
     assert images.x.shape == (6, 1, 8, 8) and sorted(images.y.tolist()) == [0, 0, 0, 1, 1, 1]

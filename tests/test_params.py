@@ -8,7 +8,8 @@ from typing import Annotated, Literal, Optional
 import pytest
 
 from robustx.base.errors import ParamError
-from robustx.config.params import AttackSpec, Range, parse_number, validate_params
+from robustx.config.markers import AttackSpec, Range, parse_number
+from robustx.config.params import validate_params
 
 
 def attack(model, *, eps: Annotated[float, Range(ge=0)] = 0.1, steps: Annotated[int, Range(ge=1)] = 10,
@@ -84,7 +85,7 @@ def test_non_finite_and_overflowing_numbers(params, message):
 
 
 def test_allow_non_finite_marker():
-    from robustx.config.params import AllowNonFinite
+    from robustx.config.markers import AllowNonFinite
 
     def f(*, limit: Annotated[float, AllowNonFinite()] = float("inf")):
         return None

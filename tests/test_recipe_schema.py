@@ -1,8 +1,8 @@
 """The recipe JSON Schema agrees with ``robustx recipe validate`` (issue 24).
 
 Every shipped recipe and the example plugin's recipe validate against it; structurally bad recipes
-that ``validate`` refuses are refused by the schema too; a key added to a ``*_KEYS`` table shows up
-in the schema with no schema code (it is derived, not restated).
+that ``validate`` refuses are refused by the schema too; a field added to a typed section model
+(robustx.config.models) shows up in the schema with no schema code (it is derived, not restated).
 """
 
 from __future__ import annotations
@@ -18,9 +18,8 @@ import yaml
 jsonschema = pytest.importorskip("jsonschema")
 
 from helpers import ROOT  # noqa: E402
-from robustx.config import recipe as recipe_module  # noqa: E402
 from robustx.base.errors import RobustxError  # noqa: E402
-from robustx.config.params import Range  # noqa: E402
+from robustx.config.markers import Range  # noqa: E402
 from robustx.host.manager import PluginHost  # noqa: E402
 from robustx.config.recipe import validate  # noqa: E402
 from robustx.config.schema import recipe_schema  # noqa: E402
@@ -99,11 +98,19 @@ def test_a_structurally_bad_recipe_is_refused_by_both(case: str, validator: Any,
     assert _errors(validator, raw), f"the schema accepts a recipe that validate refuses ({case})"
 
 
-def test_a_key_added_to_a_table_is_in_the_schema(monkeypatch: pytest.MonkeyPatch, host: PluginHost) -> None:
-    """Derived, not restated: a new train key with its own table needs no schema code."""
-    monkeypatch.setitem(recipe_module.TRAIN_KEYS, "swa", (Optional[dict], None))
-    monkeypatch.setattr(recipe_module, "SWA_KEYS", {"start": (Annotated[int, Range(ge=1)], 10)}, raising=False)
-    monkeypatch.setitem(recipe_module.EVALUATE_KEYS, "passes", (Annotated[int, Range(ge=1, le=9)], 1))
+def test_a_key_added_to_a_model_is_in_the_schema(monkeypatch: pytest.MonkeyPatch, host: PluginHost) -> None:
+    """Derived, not restated: a new train key with its own model needs no schema code."""
+    from pydantic import create_model
+
+    from robustx.config import models
+    from robustx.config.params import typed
+
+    swa = create_model("SwaSettings", __base__=models.Section, start=(typed(Annotated[int, Range(ge=1)]), 10))
+    train = create_model("Train", __base__=models.TrainSettings, swa=(Optional[swa], None))
+    evaluate = create_model("Evaluate", __base__=models.EvaluateSettings,
+                            passes=(typed(Annotated[int, Range(ge=1, le=9)]), 1))
+    recipe = create_model("Recipe", __base__=models.RecipeSettings, train=(train, {}), evaluate=(evaluate, {}))
+    monkeypatch.setattr(models, "RecipeSettings", recipe)
     props = recipe_schema(host)["properties"]
     swa = props["train"]["properties"]["swa"]["anyOf"][0]
     assert swa["properties"]["start"] == {"type": "integer", "minimum": 1} and swa["additionalProperties"] is False

@@ -32,7 +32,9 @@ def test_setup_then_one_epoch_writes_its_checkpoint_first(tmp_path):
 
 
 def test_best_epoch_and_early_stopping():
-    es = {"patience": 2, "metric": "val_accuracy", "min_delta": 0.05}
+    from robustx.config.models import EarlyStoppingSettings
+
+    es = EarlyStoppingSettings(patience=2, metric="val_accuracy", min_delta=0.05)  # train.early_stopping, typed
     best = BestEpoch()
     assert best.update({"val_accuracy": 0.5}, 1, es, validated=True)
     assert not best.update({"val_accuracy": 0.54}, 2, es, validated=True)  # within min_delta: stale
@@ -53,7 +55,9 @@ def test_eval_config_prefers_the_test_batch_size_and_tolerates_older_recipes():
               "evaluate": {"eot_samples": 3, "n_predictions": 7, "batch_size": None}}
     assert eval_config(recipe, None, progress=False) == EvalConfig(500, 3, 7, progress=False)
     assert eval_config(recipe, 32, progress=True).batch_size == 32
-    # a recipe.yaml saved before these keys existed: EvalConfig's own defaults, data.batch_size for batches
+    # a recipe.yaml saved before these keys existed: the typed recipe's defaults, data.batch_size for batches
+    from robustx.config.models import DataSettings
+
     old = eval_config({"data": {"batch_size": 64}}, None, progress=False)
     assert old == EvalConfig(batch_size=64, progress=False)
-    assert eval_config({"data": {}}, None, progress=False).batch_size == EvalConfig().batch_size
+    assert eval_config({"data": {}}, None, progress=False).batch_size == DataSettings.model_fields["batch_size"].default

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
 from robustx.host.declare import component, declarations
-from robustx.config.params import Range
+from robustx.config.markers import Range
 
 Direction = Literal["random", "ce", "ll", "cw"]
 RandomKind = Literal["sign", "gaussian"]

@@ -75,7 +75,7 @@ class ReportInput:
 
     def default_eps(self, fallback: float = 8 / 255) -> float:
         """The eps of the first evaluated attack that has one (results.json, then the recipe)."""
-        from robustx.config.params import parse_number
+        from robustx.config.markers import parse_number
 
         attacks = list(self.results.get("attacks", []))
         attacks += list((self.recipe.get("evaluate") or {}).get("attacks", []) or [])

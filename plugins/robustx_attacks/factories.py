@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from robustx.host.declare import component
-from robustx.config.params import Range
+from robustx.config.markers import Range
 from robustx.config.threat import threat_model
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 from robustx.host.declare import component
 from robustx.base.errors import ParamError
-from robustx.config.params import Range
+from robustx.config.markers import Range
 
 if TYPE_CHECKING:
     from robustx.train.defense import Defense

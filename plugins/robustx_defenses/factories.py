@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from robustx.host.declare import component
 from robustx.base.errors import ParamError
-from robustx.config.params import Check, Range
+from robustx.config.markers import Check, Range
 
 from .awp import parse_awp
 from .schedule import parse_eps_schedule

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from robustx.base.errors import ParamError, did_you_mean, short
-from robustx.config.params import parse_number
+from robustx.config.markers import parse_number
 
 NAMES = ("constant", "linear")
 KEYS = ("name", "warmup_epochs", "warmup_steps")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
 from robustx.host.declare import component
-from robustx.config.params import Range
+from robustx.config.markers import Range
 
 if TYPE_CHECKING:
     from robustx.datasets.bundle import DatasetBundle

@@ -35,9 +35,10 @@ def robustx_run_event(event: str, payload: dict[str, Any]) -> None:
     run_dir = payload["run_dir"]
     if event == "run_start":
         _close(run_dir)
-        recipe = payload["recipe"]
+        settings = payload["recipe"]  # typed (robustx.config.models.RecipeSettings); trackers log plain data
+        recipe = settings.to_dict()
         trackers = []
-        for spec in recipe.get("loggers") or []:
+        for spec in settings.loggers:
             factory = FACTORIES.get(spec["name"])
             if factory is None:
                 continue  # another plugin's tracker: that plugin drives it

@@ -32,7 +32,7 @@ def robustbench(run_dir: Path, model_name: str | None, out: Path | None, norm: s
     attacks, the number of test examples and the audit verdict."""
     import json
 
-    from robustx.config.params import parse_number
+    from robustx.config.markers import parse_number
 
     from .model_info import write
 

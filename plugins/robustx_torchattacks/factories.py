@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
 from robustx.host.declare import component
-from robustx.config.params import Range
+from robustx.config.markers import Range
 from robustx.config.threat import threat_model
 
 if TYPE_CHECKING:

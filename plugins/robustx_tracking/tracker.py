@@ -27,7 +27,7 @@ class ExampleTracker:
         from robustx.base.checkpoint import read, write_atomic  # torch: only when a run starts
 
         test_set, start = payload["test_set"], payload["start_epoch"]
-        count = min(payload["recipe"]["train"]["track_examples"], len(test_set))
+        count = min(payload["recipe"].train.track_examples, len(test_set))
         if not count:
             return None
         folder = Path(payload["run_dir"]) / "tracking"

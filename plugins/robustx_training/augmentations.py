@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Callable, Optional
 
 from robustx.host.declare import component
-from robustx.config.params import Range
+from robustx.config.markers import Range
 
 if TYPE_CHECKING:
     import torch

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Optional
 
 from robustx.host.declare import component
-from robustx.config.params import Range
+from robustx.config.markers import Range
 
 Epoch = Annotated[int, Range(ge=0)]
 

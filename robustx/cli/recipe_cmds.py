@@ -76,10 +76,10 @@ def validate_cmd(name_or_path: str, overrides: tuple[str, ...]) -> None:
         names = ", ".join(n for n, _ in target.rows)
         click.echo(f"ok: {target.name}: a study of {len(target.rows)} runs: {names}")
         return
-    r = target.data
-    attacks = ", ".join(a["name"] for a in r["evaluate"]["attacks"])
-    click.echo(f"ok: {r['name']}: {r['data']['name']} / {r['model']['name']} / {r['train']['defense']['name']} "
-               f"for {r['train']['epochs']} epochs; evaluate {attacks}")
+    r = target.settings
+    attacks = ", ".join(a["name"] for a in r.evaluate.attacks)
+    click.echo(f"ok: {r.name}: {r.data.name} / {r.model.name} / {r.train.defense['name']} "
+               f"for {r.train.epochs} epochs; evaluate {attacks}")
 
 
 @recipe.command("schema")

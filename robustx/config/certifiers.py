@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from robustx.base.errors import ParamError
+from robustx.config.components import as_spec, with_defaults
 
 if TYPE_CHECKING:
     from robustx.host.manager import PluginHost
@@ -15,14 +16,12 @@ if TYPE_CHECKING:
 
 def validate_certifier(spec: Any, where: str, host: "PluginHost") -> dict[str, Any]:
     """A certifier component validated against its factory's parameters (like attacks, one line errors)."""
-    from robustx.config.recipe import _component, _with_defaults
-
-    spec = _component(spec, where)
+    spec = as_spec(spec, where)
     label = spec.pop("label", None)
     if label is not None and not isinstance(label, str):
         raise ParamError(f"{where}.label: expected a string (the row title in tables), got {label!r}")
     # every default written out: n, alpha and seed belong to the certificate (the run's recipe.yaml shows them)
-    full = _with_defaults(host, "certifier", spec, where, positional=1)
+    full = with_defaults(host, "certifier", spec, where, positional=1)
     return {**full, **({"label": label} if label else {})}
 
 

@@ -15,6 +15,7 @@ from robustx.base.errors import DataError
 from robustx.base.network import offline
 
 if TYPE_CHECKING:
+    from robustx.config.models import DataSettings
     from robustx.host.manager import PluginHost
 
 #: where datasets live when neither data.root nor $ROBUSTX_DATA says otherwise
@@ -36,23 +37,26 @@ def downloads_allowed(download: bool) -> bool:
     return bool(download) and not offline()
 
 
-def check_data_available(spec: dict[str, Any], host: PluginHost) -> None:
+def check_data_available(spec: "DataSettings | dict[str, Any]", host: PluginHost) -> None:
     """Validation: fail in one line when the data is missing and may not be downloaded.
 
     A dataset factory may define ``missing_files(root, **params) -> str | None`` (the one-line
     reason, or None when the files are there). Without it, a factory whose ``root`` has no
     default reads files, so only the folder's existence is checked; one with a default
-    (embedded data, like ``digits``) is not checked at all.
+    (embedded data, like ``digits``) is not checked at all. ``spec``: a recipe's typed ``data`` section
+    (a mapping of one is read into it).
     """
-    if downloads_allowed(spec["download"]):
-        return
-    from robustx.config.recipe import DATA_KEYS, factory_params
+    if isinstance(spec, dict):
+        from robustx.config.models import DataSettings, read_section
 
-    factory = host.registry("dataset").resolve(spec["name"]).entry.factory
-    root = resolve_data_root(spec["root"])
+        spec = read_section(DataSettings, spec, "data")
+    if downloads_allowed(spec.download):
+        return
+    factory = host.registry("dataset").resolve(spec.name).entry.factory
+    root = resolve_data_root(spec.root)
     missing_files = getattr(factory, "missing_files", None)
     if callable(missing_files):
-        reason = missing_files(root, **factory_params(spec, DATA_KEYS))
+        reason = missing_files(root, **spec.params)
         if reason:
             raise DataError(reason)
         return
@@ -60,4 +64,4 @@ def check_data_available(spec: dict[str, Any], host: PluginHost) -> None:
     if param is not None and param.default is inspect.Parameter.empty and not root.is_dir():
         why = "ROBUSTX_OFFLINE=1" if offline() else "data.download=false"
         raise DataError(f"data.root {root} does not exist and downloading is off ({why}); "
-                        f"create it and put the {spec['name']} files there, or set data.root=DIR")
+                        f"create it and put the {spec.name} files there, or set data.root=DIR")

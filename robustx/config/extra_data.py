@@ -6,59 +6,50 @@ robustx.datasets.extra loads what this accepts (see its docstring for the format
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from robustx.base.errors import DataError, ParamError, did_you_mean
 from robustx.config.data_source import resolve_data_root
-from robustx.config.params import Range, coerce, validate_params
+from robustx.config.models import TENSOR_SUFFIXES, ExtraSettings
+from robustx.config.params import one_line, validate_params
 
 if TYPE_CHECKING:
     from robustx.host.manager import PluginHost
 
-KEYS: dict[str, tuple[Any, Any]] = {
-    "name": (Optional[str], None),
-    "path": (Optional[str], None),
-    "fraction": (Annotated[float, Range(gt=0, lt=1)], 0.7),
-    "limit": (Optional[Annotated[int, Range(ge=1)]], None),
-    "optional": (bool, False),
-}
-
-
-TENSOR_SUFFIXES = (".safetensors", ".npz")
-
-
 FOLDER_DATASET = "image_folder"
 
 
-def validate_extra(spec: Any, host: "PluginHost", data_root: str | None) -> dict[str, Any]:
-    """``data.extra`` with defaults filled; one-line errors naming the field (and a did-you-mean)."""
+def validate_extra(spec: Any, host: "PluginHost", data_root: str | None) -> "ExtraSettings":
+    """``data.extra`` typed, with defaults filled; one-line errors naming the field (and a did-you-mean)."""
     where = "data.extra"
-    if isinstance(spec, str):
-        spec = {"path": spec} if ("/" in spec or spec.endswith(TENSOR_SUFFIXES)) else {"name": spec}
-    if not isinstance(spec, dict):
-        raise ParamError(f"{where}: expected a mapping like {{path: generated.safetensors, fraction: 0.7}}, got {spec!r}")
-    out = {key: coerce(spec[key], tp, f"{where}.{key}") if key in spec else default
-           for key, (tp, default) in KEYS.items()}
-    params = {k: v for k, v in spec.items() if k not in KEYS}
-    if (out["name"] is None) == (out["path"] is None):
+    if not isinstance(spec, ExtraSettings):
+        try:
+            spec = ExtraSettings.model_validate(spec)
+        except ValidationError as exc:
+            raise one_line(exc, where) from None
+    params = spec.params
+    if (spec.name is None) == (spec.path is None):
         raise ParamError(f"{where}: give exactly one of 'name' (a registered dataset) or 'path' "
                          "(a .safetensors/.npz file or an image folder)")
-    if out["path"] is not None:
+    if spec.path is not None:
         if params:
-            first = next(iter(params))
-            raise ParamError(f"{where}.{first}: unknown key{did_you_mean(first, KEYS)}; accepted: {', '.join(KEYS)}")
-        path = resolve_path(out["path"], data_root)
+            first, keys = next(iter(params)), list(ExtraSettings.model_fields)
+            raise ParamError(f"{where}.{first}: unknown key{did_you_mean(first, keys)}; accepted: {', '.join(keys)}")
+        path = resolve_path(spec.path, data_root)
         if not path.exists():
-            if out["optional"]:
-                return out
+            if spec.optional:
+                return spec
             raise DataError(f"{where}.path: {path} does not exist (set data.extra.optional: true to train without it)")
         if path.is_file() and path.suffix not in TENSOR_SUFFIXES:
             raise ParamError(f"{where}.path: {path.name} is neither a folder nor a {' / '.join(TENSOR_SUFFIXES)} file")
         if path.is_dir():
             host.registry("dataset").resolve(FOLDER_DATASET)  # a clear error when the folder plugin is off
-        return out
-    factory = host.registry("dataset").resolve(out["name"]).entry.factory
-    return {**out, **validate_params(factory, params, where, provided=("root", "download"))}
+        return spec
+    factory = host.registry("dataset").resolve(spec.name).entry.factory
+    spec.set_params(validate_params(factory, params, where, provided=("root", "download")))
+    return spec
 
 
 def resolve_path(text: str, data_root: str | None) -> Path:

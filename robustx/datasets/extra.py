@@ -20,21 +20,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from robustx.base.errors import DataError
-from robustx.config.extra_data import FOLDER_DATASET, KEYS, resolve_path
+from robustx.config.extra_data import FOLDER_DATASET, resolve_path
 
 if TYPE_CHECKING:
     from robustx.datasets.bundle import DatasetInfo, ImageSet
+    from robustx.config.models import DataSettings, ExtraSettings
     from robustx.host.manager import PluginHost
 
-def load_extra(spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: dict[str, Any]) -> "ImageSet":
+def load_extra(spec: "ExtraSettings", info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> "ImageSet":
     """The extra images and labels (in memory), checked against the training data's shape and classes."""
     from robustx.datasets.bundle import ImageSet, open_dataset
 
-    if spec["path"] is None:
-        params = {k: v for k, v in spec.items() if k not in KEYS}
-        images = open_dataset(spec["name"], data.get("root"), host, download=data["download"], **params).train
+    if spec.path is None:
+        images = open_dataset(spec.name, data.root, host, download=data.download, **spec.params).train
     else:
-        path = resolve_path(spec["path"], data.get("root"))
+        path = resolve_path(spec.path, data.root)
         if path.is_dir():
             images = open_dataset(FOLDER_DATASET, str(path.parent), host, download=False, in_memory=True,
                                   train_dir=path.name, test_dir=path.name,  # one split: PATH/<class>/*
@@ -43,8 +43,8 @@ def load_extra(spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", da
             images = read_tensor_file(path)
     x = images.x.materialize() if hasattr(images.x, "materialize") else images.x
     y = images.y.long()
-    if spec["limit"]:
-        x, y = x[: spec["limit"]], y[: spec["limit"]]
+    if spec.limit:
+        x, y = x[: spec.limit], y[: spec.limit]
     shape = (info.in_channels, info.image_size, info.image_size)
     if tuple(x.shape[1:]) != shape:
         raise DataError(f"data.extra: images are {tuple(x.shape[1:])}, the training images {shape} (C, H, W)")
@@ -84,15 +84,15 @@ def read_tensor_file(path: Path) -> "ImageSet":
     return ImageSet(x, tensors["labels"])
 
 
-def mix_extra(train: Any, spec: dict[str, Any], info: "DatasetInfo", host: "PluginHost", data: dict[str, Any]) -> Any:
+def mix_extra(train: Any, spec: "ExtraSettings", info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> Any:
     """The run's training split with the extra source mixed into every batch (both on ``train.device``)."""
     from robustx.datasets.batches import DeviceImageSet
     from robustx.datasets.mixed import MixedImageSet
 
-    if spec["path"] is not None and spec["optional"] and not resolve_path(spec["path"], data.get("root")).exists():
+    if spec.path is not None and spec.optional and not resolve_path(spec.path, data.root).exists():
         from robustx.host.manager import warn
 
-        warn(f"data.extra: {resolve_path(spec['path'], data.get('root'))} is not there (optional): "
+        warn(f"data.extra: {resolve_path(spec.path, data.root)} is not there (optional): "
              "training on the original data only")
         return train
-    return MixedImageSet(train, DeviceImageSet(load_extra(spec, info, host, data), train.device), spec["fraction"])
+    return MixedImageSet(train, DeviceImageSet(load_extra(spec, info, host, data), train.device), spec.fraction)

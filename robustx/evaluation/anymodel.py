@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from robustx.base.errors import DataError, RobustxError
+from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
 
 if TYPE_CHECKING:
     import torch
@@ -130,8 +131,9 @@ def run_audit(level: str, model: "nn.Module", data: Any, results: dict[str, Any]
 
 
 def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",), *, audit: str | None = None,
-             device: str = "cpu", limit: int | None = None, data_root: str | None = None, batch_size: int = 256,
-             eot_samples: int = 10, n_predictions: int = 10, progress: bool = False,
+             device: str = "cpu", limit: int | None = None, data_root: str | None = None,
+             batch_size: int = EVAL_BATCH_SIZE, eot_samples: int = evaluation_default("eot_samples"),
+             n_predictions: int = evaluation_default("n_predictions"), progress: bool = False,
              dataset_info: "DatasetInfo | None" = None, host: "PluginHost | None" = None,
              certify: Sequence[Any] = ()) -> dict[str, Any]:
     """results.json content (schema 2) for any ``model`` taking [0,1] images, on a dataset name or (x, y).

@@ -12,6 +12,7 @@ from torch import nn
 
 from robustx.base.errors import RobustxError
 from robustx.base.progress import progress_bar
+from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
 from robustx.config.threat import attribute_threat, threat_resolver
 from robustx.evaluation.worstcase import AttackOutcome, Outcomes, summarize, threat_name
 from robustx.datasets.batches import DeviceImageSet
@@ -26,11 +27,11 @@ SCHEMA_VERSION = 2
 
 @dataclass
 class EvalConfig:
-    batch_size: int = 256
-    eot_samples: int = 10
-    n_predictions: int = 10
+    batch_size: int = EVAL_BATCH_SIZE
+    eot_samples: int = evaluation_default("eot_samples")  # the recipe's evaluate defaults (recipe_models)
+    n_predictions: int = evaluation_default("n_predictions")
     progress: bool = True
-    mode: str = "each"  # each: every attack on every example; cascade: robustx.evaluation.cascade
+    mode: str = evaluation_default("mode")  # each: every attack on every example; cascade: robustx.evaluation.cascade
     stop: Callable[[], "int | None"] | None = None  # asked after every batch (robustx.base.preemption.requested)
 
 

@@ -102,4 +102,7 @@ def robustx_register_commands(cli: Any) -> None:
 
 @hookspec
 def robustx_run_event(event: str, payload: dict[str, Any]) -> None:
-    """Observe a run: ``event`` is run_start, epoch_end, evaluation_end or run_end (for loggers)."""
+    """Observe a run: ``event`` is run_start, epoch_end, evaluation_end or run_end (for loggers).
+
+    At run_start ``payload["recipe"]`` is the typed, resolved recipe (``robustx.config.models.RecipeSettings``:
+    ``recipe.train.epochs``; ``recipe.to_dict()`` for plain data; ``recipe["train"]`` still works, deprecated)."""

@@ -14,6 +14,8 @@ from robustx.host.manager import PluginHost, get_host
 if TYPE_CHECKING:
     from torch import nn
 
+    from robustx.config.models import ModelSettings
+
 MODEL_FORMAT = 1
 
 
@@ -39,15 +41,18 @@ def create_model(name: str, *, num_classes: int = 10, in_channels: int = 3, imag
     return model
 
 
-def model_metadata(model_spec: dict[str, Any], info: DatasetInfo, **extra: Any) -> dict[str, Any]:
-    """What model.json holds: enough to rebuild the exact module and load its weights."""
-    from robustx.config.recipe import MODEL_KEYS, factory_params
+def model_metadata(model_spec: "ModelSettings | dict[str, Any]", info: DatasetInfo, **extra: Any) -> dict[str, Any]:
+    """What model.json holds: enough to rebuild the exact module and load its weights.
 
-    arch_params = factory_params(model_spec, MODEL_KEYS)
+    ``model_spec``: a recipe's typed ``model`` section (a mapping of one is read into it)."""
+    if isinstance(model_spec, dict):
+        from robustx.config.models import ModelSettings, read_section
+
+        model_spec = read_section(ModelSettings, model_spec, "model")
     return {
         "format": MODEL_FORMAT,
-        "architecture": {"name": model_spec["name"], "params": arch_params},
-        "transforms": model_spec.get("transforms", []),
+        "architecture": {"name": model_spec.name, "params": model_spec.params},
+        "transforms": list(model_spec.transforms),
         "dataset": info.to_json(),
         "normalization": {"mean": list(info.mean), "std": list(info.std), "inside_model": True},
         "input_range": [0.0, 1.0],

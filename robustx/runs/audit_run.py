@@ -12,10 +12,9 @@ def evaluated_examples(run: Any) -> Any:
     """The test examples the run's evaluation used (same dataset, same limits)."""
     from robustx.datasets.bundle import ImageSet
 
-    recipe = run.recipe
-    ev, data = recipe.get("evaluate", {}) or {}, recipe.get("data", {}) or {}
+    ev, data = run.settings.evaluate, run.settings.data
     test = run.dataset().test
-    limits = [n for n in (ev.get("limit"), data.get("test_limit") or data.get("limit")) if n]
+    limits = [n for n in (ev.limit, data.test_limit or data.limit) if n]
     return ImageSet(test.x[:min(limits)], test.y[:min(limits)]) if limits else test
 
 
@@ -39,12 +38,12 @@ def audit_run(run_dir: str | Path, *, level: str = "quick", device: str = "auto"
     check_writable(run.path, "robustx audit")  # the verdict goes into results.json: refuse before the attacks
     target_device = resolve_device(device)
     model = run.model(device=str(target_device))
-    ev = run.recipe.get("evaluate", {}) or {}
+    ev = run.settings.evaluate
     data = DeviceImageSet(evaluated_examples(run), target_device)
     results = {**run.results, **audit_fields(
         model, data, run.results, level, host=host, echo=echo,
-        batch_size=ev.get("batch_size") or run.recipe.get("data", {}).get("batch_size") or 256,
-        eot_samples=ev.get("eot_samples"), n_predictions=ev.get("n_predictions"))}
-    title = f"{run.recipe.get('name', run.path.name)}: {run.recipe.get('description', '')}".rstrip(": ")
+        batch_size=ev.batch_size or run.settings.data.batch_size,
+        eot_samples=ev.eot_samples, n_predictions=ev.n_predictions)}
+    title = f"{run.name}: {run.settings.description}".rstrip(": ")
     write_results(run.path, results, title)
     return results, run.path / "results.json"

@@ -56,7 +56,9 @@ def _epochs_to_add(run_dir: Path, results: dict[str, Any]) -> int:
     if results.get("stopped"):
         return 0
     try:
-        wanted = int((parse_yaml(read_text(run_dir / "recipe.yaml"), "recipe.yaml").get("train") or {}).get("epochs", 0))
+        from robustx.config.models import saved_settings
+
+        wanted = saved_settings(parse_yaml(read_text(run_dir / "recipe.yaml"), "recipe.yaml")).train.epochs
         metrics = run_dir / "metrics.jsonl"
         trained = sum(1 for line in read_text(metrics).splitlines() if line.strip()) if metrics.is_file() else 0
     except (RobustxError, ValueError, TypeError, AttributeError):

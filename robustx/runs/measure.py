@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from robustx.datasets.batches import DeviceImageSet
+    from robustx.config.models import RecipeSettings
 
 
 def first_n(data: "DeviceImageSet", limit: int | None) -> "DeviceImageSet":
@@ -20,30 +21,34 @@ def first_n(data: "DeviceImageSet", limit: int | None) -> "DeviceImageSet":
     return data.rows(slice(0, limit))
 
 
-def eval_config(recipe: dict[str, Any], batch_size: int | None, progress: bool) -> Any:
+def eval_config(recipe: "RecipeSettings | dict[str, Any]", batch_size: int | None, progress: bool) -> Any:
     """The EvalConfig a recipe asks for: batch size (``batch_size``, else ``data.test_batch_size``, else
-    ``data.batch_size``), EOT samples and predictions. Keys a recipe saved by an older robustx lacks fall
-    back to EvalConfig's own defaults, so ``robustx eval RUN_DIR`` and ``recipe run`` agree."""
+    ``data.batch_size``), EOT samples and predictions. A recipe saved by an older robustx (a mapping, read
+    by ``saved_settings``) gets the typed defaults for the keys it lacks, so ``robustx eval RUN_DIR`` and
+    ``recipe run`` agree."""
     from robustx.evaluation.evaluator import EvalConfig
+    from robustx.config.models import saved_settings
 
-    ev, data = recipe.get("evaluate") or {}, recipe.get("data") or {}
-    batch = batch_size or data.get("test_batch_size") or data.get("batch_size")
-    chosen = {"batch_size": batch, "eot_samples": ev.get("eot_samples"), "n_predictions": ev.get("n_predictions")}
-    return EvalConfig(progress=progress, **{key: value for key, value in chosen.items() if value})
+    if isinstance(recipe, dict):
+        recipe = saved_settings(recipe)
+    ev, data = recipe.evaluate, recipe.data
+    batch = batch_size or data.test_batch_size or data.batch_size
+    return EvalConfig(batch_size=batch, eot_samples=ev.eot_samples, n_predictions=ev.n_predictions,
+                      progress=progress)
 
 
-def default_val_attack(cfg: dict[str, Any]) -> dict[str, Any] | None:
+def default_val_attack(cfg: "RecipeSettings") -> dict[str, Any] | None:
     """``train.val_attack``, else the first non-clean evaluation attack, else none."""
-    return cfg["train"]["val_attack"] or next((a for a in cfg["evaluate"]["attacks"] if a["name"] != "clean"), None)
+    return cfg.train.val_attack or next((a for a in cfg.evaluate.attacks if a["name"] != "clean"), None)
 
 
-def validation_pass(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], val_attack: dict[str, Any] | None,
+def validation_pass(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSettings", val_attack: dict[str, Any] | None,
              create_attack: Callable[..., Any]) -> dict[str, float]:
     """val_accuracy (and val_robust_accuracy under ``val_attack``) on at most ``train.val_limit`` images."""
     from robustx.evaluation.sharded import evaluate_attacks  # split across ranks under torchrun
 
     attacks = [{"name": "clean"}] + ([val_attack] if val_attack else [])
-    res = evaluate_attacks(model, first_n(data, cfg["train"]["val_limit"]), attacks, create_attack,
+    res = evaluate_attacks(model, first_n(data, cfg.train.val_limit), attacks, create_attack,
                            eval_config(cfg, None, progress=False))
     out = {"val_accuracy": res["clean_accuracy"]}
     if val_attack:
@@ -52,7 +57,7 @@ def validation_pass(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, A
     return out
 
 
-def test(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], create_attack: Callable[..., Any],
+def test(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSettings", create_attack: Callable[..., Any],
          host: PluginHost, run_dir: Path, progress: bool) -> dict[str, Any]:
     """The recipe's ``evaluate`` section on the test split; per-example outcomes go to RUN_DIR/eval."""
     from robustx.evaluation.sharded import evaluate_attacks  # split across ranks under torchrun
@@ -61,28 +66,28 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: dict[str, Any], create
 
     from robustx.base.preemption import requested
 
-    ev = cfg["evaluate"]
-    config = eval_config(cfg, ev["batch_size"], progress)
-    config.mode, config.stop = ev.get("mode", "each"), requested  # a stop signal: save after the batch, raise
-    with autocast(ev["precision"], data.device):  # fp32 unless the recipe asks (then recorded below)
-        results = evaluate_attacks(model, first_n(data, ev["limit"]), ev["attacks"], create_attack, config,
+    ev = cfg.evaluate
+    config = eval_config(cfg, ev.batch_size, progress)
+    config.mode, config.stop = ev.mode, requested  # a stop signal: save after the batch, raise
+    with autocast(ev.precision, data.device):  # fp32 unless the recipe asks (then recorded below)
+        results = evaluate_attacks(model, first_n(data, ev.limit), ev.attacks, create_attack, config,
                                    threat_of=threat_resolver(host), outcomes_dir=run_dir / "eval")
-    if ev["precision"] != "fp32":
-        results["precision"] = ev["precision"]
-    if ev.get("certify"):  # proved lower bounds beside the attacked upper bounds (robustx.evaluation.certification)
+    if ev.precision != "fp32":
+        results["precision"] = ev.precision
+    if ev.certify:  # proved lower bounds beside the attacked upper bounds (robustx.evaluation.certification)
         from robustx.evaluation.certification import certify_results
 
-        results = certify_results(results, model, first_n(data, ev["limit"]), ev["certify"], host,
+        results = certify_results(results, model, first_n(data, ev.limit), ev.certify, host,
                                   batch_size=config.batch_size, progress=progress, eval_dir=run_dir / "eval",
                                   reuse=False)  # the run's own evaluation: computed, like its attacks
-    if ev.get("audit"):  # robustx.evaluation.audit on the evaluated examples, with the evaluation's own EOT settings
+    if ev.audit:  # robustx.evaluation.audit on the evaluated examples, with the evaluation's own EOT settings
         from robustx.evaluation.audit.run import audit_fields
 
-        results.update(audit_fields(model, first_n(data, ev["limit"]), results, ev["audit"],
+        results.update(audit_fields(model, first_n(data, ev.limit), results, ev.audit,
                                     create_attack=create_attack, batch_size=config.batch_size,
                                     eot_samples=config.eot_samples, n_predictions=config.n_predictions))
-        if ev["precision"] != "fp32":
-            results["audit"].append(low_precision_finding(ev["precision"]))
+        if ev.precision != "fp32":
+            results["audit"].append(low_precision_finding(ev.precision))
     return results
 
 

@@ -40,7 +40,7 @@ class RecipeRun:
     """One execution of ``recipe`` in ``run_dir`` (fresh, or resumed from its checkpoint)."""
 
     def __init__(self, recipe: Recipe, run_dir: Path, options: RunOptions, host: PluginHost) -> None:
-        self.recipe, self.cfg, self.run_dir, self.options, self.host = recipe, recipe.data, run_dir, options, host
+        self.recipe, self.cfg, self.run_dir, self.options, self.host = recipe, recipe.settings, run_dir, options, host
         self.echo = options.echo or (lambda _msg: None)
         self.create_attack = attack_builder(host)  # attacks for training, validation and the test
         self.progress = Progress()
@@ -76,24 +76,24 @@ class RecipeRun:
         cfg = self.cfg
         self.started = time.perf_counter()
         self.device = resolve_device(self.options.device)
-        seed_everything(cfg["seed"])
-        splits = load_splits(cfg["data"], cfg["seed"], self.host)
+        seed_everything(cfg.seed)
+        splits = load_splits(cfg.data, cfg.seed, self.host)
         self.test_set = splits.test
         if distributed.is_main() and not self.options.resume:  # said once, when the run starts
             for message in run_warnings(cfg, len(splits.train)):
                 warn(message)
-        self.model = build_model(cfg["model"], splits.info, self.host).to(self.device)
-        self.meta = model_metadata(cfg["model"], splits.info, robustx_version=__version__, recipe=cfg["name"])
+        self.model = build_model(cfg.model, splits.info, self.host).to(self.device)
+        self.meta = model_metadata(cfg.model, splits.info, robustx_version=__version__, recipe=cfg.name)
         self.train_data, self.val_data, self.test_data = splits.on(self.device)
-        if cfg["data"].get("extra"):  # data.extra: a fixed share of every batch from a second source
+        if cfg.data.extra:  # data.extra: a fixed share of every batch from a second source
             from robustx.datasets.extra import mix_extra
 
-            self.train_data = mix_extra(self.train_data, cfg["data"]["extra"], splits.info, self.host, cfg["data"])
-        steps = self.train_data.num_batches(cfg["data"]["batch_size"], shard=distributed.training_shard(cfg["seed"], 1))
+            self.train_data = mix_extra(self.train_data, cfg.data.extra, splits.info, self.host, cfg.data)
+        steps = self.train_data.num_batches(cfg.data.batch_size, shard=distributed.training_shard(cfg.seed, 1))
         attack_model = self.step_models()
         self.training = build_training(attack_model, cfg, splits.info, self.device, steps, self.create_attack, self.host)
-        self.training.precision = StepPrecision(cfg["train"]["precision"], self.device, cfg["train"]["channels_last"])
-        self.training.ema = build_ema(self.model, cfg["train"].get("ema"), self.training.optimizer)
+        self.training.precision = StepPrecision(cfg.train.precision, self.device, cfg.train.channels_last)
+        self.training.ema = build_ema(self.model, cfg.train.ema, self.training.optimizer)
         self.guard = DivergenceGuard()
 
     def step_models(self) -> Any:
@@ -107,11 +107,11 @@ class RecipeRun:
         """
         from robustx.train.precision import prepare_model
 
-        train = self.cfg["train"]
-        prepare_model(self.model, channels_last=train["channels_last"])
-        attack_model = prepare_model(self.model, compile=train["compile"])
-        wrapped = distributed.wrap_model(self.model, self.device, sync_batchnorm=train["sync_batchnorm"])
-        self.train_model = attack_model if wrapped is self.model else prepare_model(wrapped, compile=train["compile"])
+        train = self.cfg.train
+        prepare_model(self.model, channels_last=train.channels_last)
+        attack_model = prepare_model(self.model, compile=train.compile)
+        wrapped = distributed.wrap_model(self.model, self.device, sync_batchnorm=train.sync_batchnorm)
+        self.train_model = attack_model if wrapped is self.model else prepare_model(wrapped, compile=train.compile)
         return attack_model
 
     def resume(self) -> None:
@@ -140,7 +140,7 @@ class RecipeRun:
 
     def train(self) -> None:
         """The epoch loop; early stopping may end it. Leaves model_last and model.safetensors."""
-        epochs, start = self.cfg["train"]["epochs"], self.progress.epoch + 1
+        epochs, start = self.cfg.train.epochs, self.progress.epoch + 1
         self.event("run_start", {"recipe": self.cfg, "start_epoch": start, "model": self.model,
                                  "test_set": self.test_set, "device": self.device})
         for epoch in range(start, epochs + 1):
@@ -148,7 +148,7 @@ class RecipeRun:
             self.echo(epoch_line(metrics, epochs))
             self.event("epoch_end", {"epoch": epoch, "metrics": metrics, "model": self.eval_model})
             self.stop_if_asked(f"after epoch {epoch} (its checkpoint is written)")
-            self.stop_reason = self.progress.best.stop_reason(self.cfg["train"]["early_stopping"])
+            self.stop_reason = self.progress.best.stop_reason(self.cfg.train.early_stopping)
             if self.stop_reason:
                 self.echo(self.stop_reason)
                 break
@@ -167,14 +167,14 @@ class RecipeRun:
         position, self.progress.position = self.progress.position, None  # a preempted epoch continues once
         position = position if position is not None and position.epoch == epoch else None
         metrics: dict[str, Any] = {"epoch": epoch, "lr": position.lr if position else t.optimizer.param_groups[0]["lr"]}
-        shard = distributed.training_shard(cfg["seed"], epoch)
+        shard = distributed.training_shard(cfg.seed, epoch)
         if shard is not None and position is None:  # a cut epoch restored every rank's RNG instead
-            distributed.reseed_rank(cfg["seed"], epoch, t.ctx.generator)
+            distributed.reseed_rank(cfg.seed, epoch, t.ctx.generator)
         try:
             metrics.update(train_one_epoch(
                 self.train_model, t.defense, self.train_data, t.optimizer, ctx=t.ctx,
-                batch_size=cfg["data"]["batch_size"], augment=cfg["data"]["augment"],
-                scheduler=t.scheduler if t.per_batch else None, grad_clip=cfg["train"]["grad_clip"],
+                batch_size=cfg.data.batch_size, augment=cfg.data.augment,
+                scheduler=t.scheduler if t.per_batch else None, grad_clip=cfg.train.grad_clip,
                 progress=self.options.progress, guard=self.guard, precision=t.precision, shard=shard,
                 stop=stop_agreed, position=position))
         except EpochInterrupted as cut:
@@ -189,7 +189,7 @@ class RecipeRun:
             metrics.update(measure.validation_pass(self.eval_model, self.val_data, cfg, measure.default_val_attack(cfg),
                                                self.create_attack))
         t.defense.on_epoch_end(epoch, metrics)
-        improved = self.progress.best.update(metrics, epoch, cfg["train"]["early_stopping"], self.val_data is not None)
+        improved = self.progress.best.update(metrics, epoch, cfg.train.early_stopping, self.val_data is not None)
         metrics["best_epoch"] = self.progress.best.epoch
         self.progress.history.append(metrics)
         self.progress.loss_reference = self.guard.reference
@@ -207,7 +207,7 @@ class RecipeRun:
         distributed.barrier()  # rank 0 has written the model files the other ranks read
         if self.training.ema is not None:  # the averaged weights are the trained model (train.ema)
             self.model.load_state_dict(self.training.ema.module.state_dict())
-        if self.cfg["evaluate"]["checkpoint"] == "best" and self.progress.best.epoch:
+        if self.cfg.evaluate.checkpoint == "best" and self.progress.best.epoch:
             self.model.load_state_dict(read(self.run_dir / "model.safetensors")[0])
         from robustx.evaluation.resumable import EvalInterrupted
 
@@ -216,7 +216,7 @@ class RecipeRun:
                                       self.run_dir, self.options.progress)
         except EvalInterrupted as cut:  # finished attacks and the cut one's batches are saved in RUN_DIR/eval
             raise self.preempted(cut.signum, f"during the evaluation: {cut} (saved)") from None
-        results.update({"recipe": self.cfg["name"], "run_dir": str(self.run_dir),
+        results.update({"recipe": self.cfg.name, "run_dir": str(self.run_dir),
                         "best_epoch": self.progress.best.epoch, "epochs_trained": self.progress.epoch,
                         "stopped": self.stop_reason, "seconds_total": round(time.perf_counter() - self.started, 2),
                         "device": str(self.device)})
@@ -228,9 +228,9 @@ class RecipeRun:
         """results.json/.md, the recipe's analyses, and the events loggers wait for (rank 0 only)."""
         if not distributed.is_main():
             return
-        write_results(self.run_dir, results, f"{self.cfg['name']}: {self.cfg['description']}")
+        write_results(self.run_dir, results, f"{self.cfg.name}: {self.cfg.description}")
         self.event("evaluation_end", {"results": results})
-        run_analyses(self.run_dir, self.cfg["report"]["analyses"], self.host, self.device, self.echo)
+        run_analyses(self.run_dir, self.cfg.report.analyses, self.host, self.device, self.echo)
         self.event("run_end", {"results": results})
 
     # -- preemption (robustx.base.preemption) -----------------------------------------------------
@@ -259,7 +259,7 @@ class RecipeRun:
         from robustx.base.preemption import Preempted, signal_name
 
         return Preempted(f"Preempted by {signal_name(signum)} {where}. A run can continue with "
-                         f"`robustx recipe run {self.cfg['name']} --resume {self.run_dir}`.", signum)
+                         f"`robustx recipe run {self.cfg.name} --resume {self.run_dir}`.", signum)
 
     # -- helpers ----------------------------------------------------------------------------
     @property

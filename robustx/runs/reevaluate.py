@@ -105,24 +105,24 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     model_device = resolve_device(device)
     distributed.init_from_env(model_device)  # under torchrun: join the process group
     model = run.model(device=str(model_device))  # raises a clean error when there is no model
-    ev = run.recipe.get("evaluate", {})
-    specs = attacks or ev.get("attacks") or [{"name": "clean"}]
+    ev = run.settings.evaluate
+    specs = attacks or ev.attacks
     specs = [check_spec("attack", s, f"--attack[{i}]", host) for i, s in enumerate(specs)]
     from robustx.config.certifiers import validate_certifiers
 
-    certifiers = validate_certifiers(certify if certify is not None else ([] if attacks else ev.get("certify")),
+    certifiers = validate_certifiers(certify if certify is not None else ([] if attacks else ev.certify),
                                      "--certify", host)
     test = run.dataset().test
-    n = limit or ev.get("limit") or run.recipe["data"].get("test_limit") or run.recipe["data"].get("limit")
+    n = limit or ev.limit or run.settings.data.test_limit or run.settings.data.limit
     if n:
         test = ImageSet(test.x[:n], test.y[:n])
 
     data = on_device(test, model_device)  # an image folder too big for memory streams from disk
     eval_dir = run.path / "eval"
-    config = eval_config(run.recipe, ev.get("batch_size"), progress)
-    seed = run.recipe.get("seed", 0) if seed is None else seed
+    config = eval_config(run.settings, ev.batch_size, progress)
+    seed = run.settings.seed if seed is None else seed
     seed_everything(seed)
-    config.mode = mode or ev.get("mode") or "each"  # evaluate.mode (robustx.evaluation.cascade), or --mode
+    config.mode = mode or ev.mode  # evaluate.mode (robustx.evaluation.cascade), or --mode
     new = _outcomes_resumable(model, data, specs, attack_builder(host), config, threat_resolver(host), eval_dir,
                               fresh)
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from torch import nn
 
     from robustx.datasets.bundle import DatasetBundle
+    from robustx.config.models import RecipeSettings
 
 
 @dataclass
@@ -34,6 +35,18 @@ class RunDir:
 
         file = self.path / "recipe.yaml"
         return load_file(file, hint="restore it from the recipe the run was started with") if file.is_file() else {}
+
+    @cached_property
+    def settings(self) -> "RecipeSettings":
+        """The run's recipe.yaml, typed (``run.settings.evaluate.attacks``); what an older robustx did not write
+        has its default, what it wrote that this one lacks is dropped."""
+        from robustx.base.errors import RunFileError
+        from robustx.config.models import saved_settings
+
+        if not isinstance(self.recipe, dict):
+            raise RunFileError(f"{self.path / 'recipe.yaml'} does not hold a recipe mapping; restore it from the "
+                               "recipe the run was started with")
+        return saved_settings(self.recipe, str(self.path / "recipe.yaml"))
 
     @cached_property
     def metrics(self) -> list[dict[str, Any]]:
@@ -68,7 +81,7 @@ class RunDir:
 
     @property
     def name(self) -> str:
-        return self.recipe.get("name", self.path.name)
+        return self.settings.name or self.path.name
 
     def model(self, device: str = "cpu", file: str = "model.safetensors") -> "nn.Module":
         from robustx.models.build import load_model
@@ -79,7 +92,7 @@ class RunDir:
         """Rebuild the run's dataset from its recipe (same root, same params; never downloads)."""
         from robustx.datasets.splits import build_dataset
 
-        return build_dataset(dict(self.recipe["data"]), self.host, download=False)
+        return build_dataset(self.settings.data, self.host, download=False)
 
     def tracked(self) -> tuple["torch.Tensor", "torch.Tensor", list[list[list[float]]]]:
         """(x, y, probs per epoch) of the fixed example images recorded during training."""

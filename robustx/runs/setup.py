@@ -8,23 +8,24 @@ from typing import TYPE_CHECKING, Any, Callable
 from robustx.datasets.bundle import DatasetInfo
 from robustx.train.defense import Defense, TrainContext
 from robustx.host.manager import PluginHost
-from robustx.config.recipe import MODEL_KEYS, factory_params
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
+    from robustx.config.models import ModelSettings, RecipeSettings
 
-def build_model(spec: dict[str, Any], info: DatasetInfo, host: PluginHost) -> "nn.Module":
+
+def build_model(spec: "ModelSettings", info: DatasetInfo, host: PluginHost) -> "nn.Module":
     """The recipe's architecture (normalizing inside, with its transforms), with ``weights`` loaded."""
     from robustx.base.checkpoint import load_weights
     from robustx.models.build import create_model
 
-    model = create_model(spec["name"], num_classes=info.num_classes, in_channels=info.in_channels,
-                         image_size=info.image_size, mean=info.mean, std=info.std, transforms=spec["transforms"],
-                         host=host, **factory_params(spec, MODEL_KEYS))
-    if spec["weights"]:
-        state = load_weights(spec["weights"], allow_pickle=spec["allow_pickle"])
+    model = create_model(spec.name, num_classes=info.num_classes, in_channels=info.in_channels,
+                         image_size=info.image_size, mean=info.mean, std=info.std, transforms=spec.transforms,
+                         host=host, **spec.params)
+    if spec.weights:
+        state = load_weights(spec.weights, allow_pickle=spec.allow_pickle)
         target = model if any(k.startswith("net.") for k in state) else model.net  # type: ignore[union-attr]
         target.load_state_dict(state)
     return model
@@ -48,20 +49,20 @@ class Training:
             self.scheduler.step()
 
 
-def build_training(model: "nn.Module", cfg: dict[str, Any], info: DatasetInfo, device: "torch.device",
+def build_training(model: "nn.Module", cfg: "RecipeSettings", info: DatasetInfo, device: "torch.device",
                    steps_per_epoch: int, create_attack: Callable[..., Any], host: PluginHost) -> Training:
     """Optimizer, schedule and defense of the recipe's ``train`` section; the defense is set up here."""
     import torch
 
     from robustx.train.optim import build_optimizer, build_schedule
 
-    train = cfg["train"]
-    optimizer = build_optimizer(model, train["optimizer"], host)
-    scheduler, per_batch = build_schedule(optimizer, train["schedule"], train["epochs"], steps_per_epoch, host)
-    spec = dict(train["defense"])
+    train = cfg.train
+    optimizer = build_optimizer(model, train.optimizer, host)
+    scheduler, per_batch = build_schedule(optimizer, train.schedule, train.epochs, steps_per_epoch, host)
+    spec = dict(train.defense)
     defense = host.registry("defense").create(spec.pop("name"), **spec)
-    ctx = TrainContext(model=model, device=device, info=info, epochs=train["epochs"],
-                       generator=torch.Generator().manual_seed(cfg["seed"]), create_attack=create_attack,
+    ctx = TrainContext(model=model, device=device, info=info, epochs=train.epochs,
+                       generator=torch.Generator().manual_seed(cfg.seed), create_attack=create_attack,
                        steps_per_epoch=steps_per_epoch)
     defense.setup(ctx)
     return Training(optimizer, scheduler, per_batch, defense, ctx)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from robustx.config.models import EarlyStoppingSettings
 
 
 @dataclass
@@ -15,26 +18,27 @@ class BestEpoch:
     stale: int = 0
     metric: str | None = None
 
-    def update(self, metrics: dict[str, Any], epoch: int, early_stopping: dict[str, Any] | None,
+    def update(self, metrics: dict[str, Any], epoch: int, early_stopping: "EarlyStoppingSettings | None",
                validated: bool) -> bool:
         """Score ``epoch``; True when it is the new best.
 
         The metric is early stopping's, else robust validation accuracy, else clean. Without
         validation every epoch beats the last (the best model is the last one).
         """
-        es = early_stopping or {}
-        key = es.get("metric") or ("val_robust_accuracy" if "val_robust_accuracy" in metrics else "val_accuracy")
+        es = early_stopping
+        key = (es.metric if es else None) or ("val_robust_accuracy" if "val_robust_accuracy" in metrics
+                                               else "val_accuracy")
         value = metrics.get(key, -1.0 if validated else float(epoch))
-        if value > self.value + es.get("min_delta", 0.0) or self.epoch == 0:
+        if value > self.value + (es.min_delta if es else 0.0) or self.epoch == 0:
             self.value, self.epoch, self.stale, self.metric = value, epoch, 0, key
             return True
         self.stale += 1
         return False
 
-    def stop_reason(self, early_stopping: dict[str, Any] | None) -> str | None:
-        if early_stopping and self.stale >= early_stopping["patience"]:
-            return (f"early stopping: {early_stopping['metric'] or self.metric} did not improve "
-                    f"for {early_stopping['patience']} epochs")
+    def stop_reason(self, early_stopping: "EarlyStoppingSettings | None") -> str | None:
+        if early_stopping and self.stale >= early_stopping.patience:
+            return (f"early stopping: {early_stopping.metric or self.metric} did not improve "
+                    f"for {early_stopping.patience} epochs")
         return None
 
     def to_json(self) -> dict[str, Any]:

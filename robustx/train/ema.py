@@ -13,10 +13,13 @@ this state both go into the checkpoint, so ``--resume`` continues bit for bit.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
+
+if TYPE_CHECKING:
+    from robustx.config.models import EMASettings
 
 
 class WeightAverage:
@@ -54,10 +57,10 @@ class WeightAverage:
         self.updates = int(state["updates"])
 
 
-def build_ema(model: nn.Module, spec: dict[str, Any] | None, optimizer: torch.optim.Optimizer) -> WeightAverage | None:
+def build_ema(model: nn.Module, spec: EMASettings | None, optimizer: torch.optim.Optimizer) -> WeightAverage | None:
     """The recipe's ``train.ema`` attached to ``optimizer`` (None when the recipe has none)."""
     if not spec:
         return None
-    ema = WeightAverage(model, decay=spec["decay"], warmup_steps=spec["warmup_steps"])
+    ema = WeightAverage(model, decay=spec.decay, warmup_steps=spec.warmup_steps)
     ema.attach(optimizer)
     return ema

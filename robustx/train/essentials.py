@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Callable
 from robustx.host.declare import component, declarations
 from robustx.train.defense import Defense
 from robustx.base.errors import DuplicateNameError, UnknownNameError
-from robustx.config.params import Range
+from robustx.config.markers import Range
 from robustx.host.manager import CORE
 
 if TYPE_CHECKING:

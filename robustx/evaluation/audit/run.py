@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from robustx.config.models import EVAL_BATCH_SIZE
 from robustx.evaluation.audit.finding import Finding
 from robustx.evaluation.audit.levels import audit_level
 
@@ -30,7 +31,7 @@ def _as_image_set(data: "DeviceImageSet | tuple[torch.Tensor, torch.Tensor]", li
 
 def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, torch.Tensor]",
               results: dict[str, Any], *, level: str = "quick", create_attack: Callable[..., Any] | None = None,
-              host: "PluginHost | None" = None, batch_size: int = 256, eot_samples: int | None = None,
+              host: "PluginHost | None" = None, batch_size: int = EVAL_BATCH_SIZE, eot_samples: int | None = None,
               n_predictions: int | None = None, seed: int = 0,
               echo: Callable[[str], None] | None = None) -> list[dict[str, Any]]:
     """Audit ``results`` (an evaluation of ``model`` on ``data``); returns ``[{check, status, evidence, advice}]``.
@@ -53,8 +54,9 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
 
         create_attack = attack_builder(host or get_host())
 
-    config = EvalConfig(batch_size=batch_size, eot_samples=eot_samples or results.get("eot_samples") or 10,
-                        n_predictions=n_predictions or results.get("n_predictions") or 10, progress=False)
+    config = EvalConfig(batch_size=batch_size, progress=False)  # its eot_samples/n_predictions: the recipe defaults
+    config.eot_samples = eot_samples or results.get("eot_samples") or config.eot_samples
+    config.n_predictions = n_predictions or results.get("n_predictions") or config.n_predictions
     ctx = AuditContext(model=model.eval(), data=_as_image_set(data, spec_level.max_examples), results=results,
                        create_attack=create_attack, config=config, level=spec_level, echo=echo or (lambda _m: None))
     findings: list[dict[str, Any]] = []
