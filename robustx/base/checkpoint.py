@@ -14,6 +14,9 @@ from typing import Any
 import torch
 
 from robustx.base.errors import CheckpointError
+from robustx.base.files import atomic_target
+from robustx.base.files import write_text_atomic as write
+from robustx.base.hub import download, is_hub
 
 META_KEY = "robustx"
 
@@ -52,14 +55,12 @@ def unpack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
 def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
     from safetensors.torch import save_file
 
-    from robustx.base.files import atomic_target
 
     with atomic_target(path) as tmp:  # a failed save (full disk) leaves no temporary and names the path
         save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(metadata)})
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    from robustx.base.files import write_text_atomic as write
 
     write(path, text)
 
@@ -127,7 +128,6 @@ def load_training_state(path: Path) -> dict[str, Any]:
 def load_weights(path: "Path | str", *, allow_pickle: bool = False) -> dict[str, torch.Tensor]:
     """Weights from a .safetensors file (or ``hf://ORG/REPO/FILE``, through the Hub's cache: robustx.base.hub);
     pickled files (.pt/.pth/.bin) only with ``allow_pickle``."""
-    from robustx.base.hub import download, is_hub
 
     path = download(path) if is_hub(path) else Path(path).expanduser()
     if not path.is_file():

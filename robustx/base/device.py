@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from robustx.base.errors import RobustxError
+from robustx.base.distributed import local_device
 
 if TYPE_CHECKING:
     import torch
@@ -17,7 +18,6 @@ def resolve_device(name: str) -> "torch.device":
     """
     import torch
 
-    from robustx.base.distributed import local_device
 
     if name == "auto":
         return local_device(torch.device("cuda" if torch.cuda.is_available() else "cpu"))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from robustx.base.errors import CheckpointError
+from robustx.base.network import offline as robustx_offline
 
 SCHEME = "hf://"
 _TRUE = {"1", "true", "yes", "on"}
@@ -46,7 +47,6 @@ def parse(uri: str, *, need_file: bool = True) -> HubFile:
 
 def offline() -> bool:
     """HF_HUB_OFFLINE as huggingface_hub reads it (1/true/yes/on), or robustx's ROBUSTX_OFFLINE (robustx.datasets.bundle)."""
-    from robustx.base.network import offline as robustx_offline
 
     return robustx_offline() or os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in _TRUE
 

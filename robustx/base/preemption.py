@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 
 from robustx.base.errors import RobustxError
+from robustx.base import distributed
 
 #: signals that ask a run to stop at the next batch boundary (SIGUSR1: Slurm's ``--signal=USR1@SECONDS``)
 STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGUSR1", None)) if s)
@@ -92,7 +93,6 @@ def stop_agreed() -> int | None:
     calls: one per batch and one per epoch end), i.e. they stop within that many batches of the signal.
     """
     global _calls
-    from robustx.base import distributed
 
     if not distributed.active():
         return _requested

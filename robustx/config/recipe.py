@@ -77,7 +77,7 @@ def find_recipe(name_or_path: str, host: PluginHost | None = None) -> Path:
     except UnknownNameError:
         raise UnknownNameError(
             f"unknown recipe '{name_or_path}'{did_you_mean(name_or_path, registry.all_names())}; "
-            "see `robustx recipe list`"
+            + (registry.missing_note or "see `robustx recipe list`")  # names a disabled recipes plugin
         ) from None
 
 

@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from robustx.config.specs import attack_params
 from robustx.base.errors import ParamError, PluginError, short
+from robustx.base.errors import RobustxError
+from robustx.host.manager import get_host
 
 Norm = Literal["Linf", "L2", "L1"]
 NORMS: tuple[str, ...] = ("Linf", "L2", "L1")
@@ -153,8 +155,6 @@ def threat_resolver(host: Any = None) -> Callable[[dict[str, Any]], dict[str, An
     """``threat_of(spec)``: the declared threat model of an attack spec, looked up in ``host``'s registry."""
 
     def threat_of(spec: dict[str, Any]) -> dict[str, Any] | None:
-        from robustx.base.errors import RobustxError
-        from robustx.host.manager import get_host
 
         try:
             resolved = (host or get_host()).registry("attack").resolve(spec["name"])

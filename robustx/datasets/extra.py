@@ -21,6 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from robustx.base.errors import DataError
 from robustx.config.extra_data import FOLDER_DATASET, resolve_path
+from robustx.base.errors import CheckpointError
+from robustx.datasets.bundle import ImageSet
+from robustx.datasets.bundle import ImageSet, open_dataset
 
 if TYPE_CHECKING:
     from robustx.datasets.bundle import DatasetInfo, ImageSet
@@ -29,7 +32,6 @@ if TYPE_CHECKING:
 
 def load_extra(spec: "ExtraSettings", info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> "ImageSet":
     """The extra images and labels (in memory), checked against the training data's shape and classes."""
-    from robustx.datasets.bundle import ImageSet, open_dataset
 
     if spec.path is None:
         images = open_dataset(spec.name, data.root, host, download=data.download, **spec.params).train
@@ -57,7 +59,6 @@ def read_tensor_file(path: Path) -> "ImageSet":
     """``images``/``labels`` from safetensors, or ``image``/``label`` (NHWC uint8) from an npz (no pickle)."""
     import torch
 
-    from robustx.datasets.bundle import ImageSet
 
     if path.suffix == ".npz":
         import numpy as np
@@ -70,7 +71,6 @@ def read_tensor_file(path: Path) -> "ImageSet":
             y = torch.from_numpy(arrays["label"])
         return ImageSet(x, y)
     from robustx.base.checkpoint import read
-    from robustx.base.errors import CheckpointError
 
     try:
         tensors, _meta = read(path)

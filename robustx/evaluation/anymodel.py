@@ -13,6 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from robustx.base.errors import DataError, RobustxError
 from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
+from robustx.base.device import resolve_device
+from robustx.base.errors import CheckpointError
+from robustx.config.threat import threat_resolver
+from robustx.datasets.bundle import ImageSet
+from robustx.datasets.bundle import open_dataset
+from robustx.evaluation.audit import run_audit as _audit
+from robustx.host.manager import get_host
+from robustx.models.build import create_model
 
 if TYPE_CHECKING:
     import torch
@@ -36,8 +44,6 @@ def load_data(data: Any, *, data_root: str | None = None, limit: int | None = No
     """``data`` is a registered dataset name (its test split) or an ``(x, y)`` pair of tensors."""
     import torch
 
-    from robustx.datasets.bundle import open_dataset
-    from robustx.host.manager import get_host
 
     info = None
     if isinstance(data, str):
@@ -125,7 +131,6 @@ def _specs(attacks: Sequence[Any], host: "PluginHost") -> list[dict[str, Any]]:
 
 def run_audit(level: str, model: "nn.Module", data: Any, results: dict[str, Any], **options: Any) -> Any:
     """The audit's own entry point, ``robustx.evaluation.audit.run_audit`` (its checks, levels and advice)."""
-    from robustx.evaluation.audit import run_audit as _audit
 
     return _audit(model, data, results, level=level, **options)
 
@@ -141,12 +146,8 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     ``dataset_info``: the facts of the dataset (x, y) come from, for the normalization check.
     ``certify``: certifier specs (``[{"name": "ibp", "eps": 0.1}]``): ``certified_accuracy`` per threat model.
     """
-    from robustx.datasets.bundle import ImageSet
     from robustx.datasets.batches import DeviceImageSet
     from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes, results_from
-    from robustx.base.device import resolve_device
-    from robustx.host.manager import get_host
-    from robustx.config.threat import threat_resolver
 
     host = host or get_host()
     if audit:
@@ -194,8 +195,6 @@ def load_any_model(name: str, weights: "str | None", info: "DatasetInfo", *, nor
     from pathlib import Path
 
     from robustx.base.checkpoint import load_weights
-    from robustx.base.errors import CheckpointError
-    from robustx.models.build import create_model
 
     model = create_model(name, num_classes=info.num_classes, in_channels=info.in_channels,
                          image_size=info.image_size, mean=info.mean if normalize else None,

@@ -7,10 +7,10 @@ report, so the bracket is worded the same everywhere.
 from __future__ import annotations
 
 from typing import Any
+from robustx.config.threat import fmt_eps
 
 
 def _eps(value: float) -> str:
-    from robustx.config.threat import fmt_eps
 
     return fmt_eps(value)
 

@@ -21,6 +21,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from robustx.evaluation.certificates import CertOutcome
+from robustx.base.distributed import is_main
+from robustx.base.progress import progress_bar
+from robustx.evaluation import certificates as store
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -44,7 +47,6 @@ def run_certifiers(model: "nn.Module", data: Any, specs: list[dict[str, Any]], h
     """Run every certifier spec on ``data`` (a DeviceImageSet) in order; the model is put in eval mode."""
     import torch
 
-    from robustx.base.progress import progress_bar
 
     model.eval()
     found = []
@@ -135,8 +137,6 @@ def certify_results(results: dict[str, Any], model: "nn.Module", data: Any, spec
     every certificate there (rank 0), and attach them to ``results`` (checked against the attack outcomes)."""
     import torch
 
-    from robustx.evaluation import certificates as store
-    from robustx.base.distributed import is_main
 
     if not specs:
         return results

@@ -18,6 +18,8 @@ from robustx.evaluation.worstcase import AttackOutcome, Outcomes, summarize, thr
 from robustx.datasets.batches import DeviceImageSet
 from robustx.config.specs import attack_params, restart_specs
 from robustx.evaluation.stochastic import EOTModel, correct_fraction, is_stochastic
+from robustx.base.seeding import rng_state, set_rng_state
+from robustx.base.seeding import set_rng_state
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]
 ThreatOf = Callable[[dict[str, Any]], "dict[str, Any] | None"]
@@ -86,7 +88,6 @@ def evaluate_outcomes(model: nn.Module, data: DeviceImageSet, attacks: list[dict
     """
     from robustx.evaluation.resumable import attack_key
     from robustx.evaluation.outcomes import outcome_key, same_examples
-    from robustx.base.seeding import rng_state, set_rng_state
 
     threat_of = threat_of or threat_resolver()
     model.eval()
@@ -183,7 +184,6 @@ def _attack_batches(model: nn.Module, data: DeviceImageSet, name: str, attacks: 
     Returns the scores, the sizes and the seconds the saved part took.
     """
     from robustx.evaluation.resumable import EvalInterrupted
-    from robustx.base.seeding import set_rng_state
 
     minimum = bool(threat and threat.get("minimum_norm"))
     partial = store.partial(key, examples) if store is not None else None

@@ -11,6 +11,8 @@ from typing import Any
 
 from robustx.evaluation.audit import report as audit_report
 from robustx.config.threat import fmt_eps
+from robustx.evaluation.bracket import certifier_lines, group_line
+from robustx.evaluation.bracket import markdown_section
 
 
 def _fmt_params(params: dict[str, Any]) -> str:
@@ -52,7 +54,6 @@ def threat_lines(results: dict[str, Any]) -> list[str]:
     if results.get("schema_version", 1) < 2:
         return [f"worst case over all attacks (schema 1, mixes threat models): "
                 f"{100 * results['worst_case_accuracy']:.1f}%"]
-    from robustx.evaluation.bracket import certifier_lines, group_line
 
     lines = [group_line(g, _members(results, g)) for g in results["threat_models"]]  # + certified bracket
     for row in results["attacks"]:
@@ -121,7 +122,6 @@ def markdown(results: dict[str, Any], title: str) -> str:
     lines += ["## Attacks", "", "| " + " | ".join(HEADER) + " |", "|" + "---|" * len(HEADER)]
     lines += ["| " + " | ".join(r) + " |" for r in table_rows(results)]
     lines += stage_lines(results)
-    from robustx.evaluation.bracket import markdown_section
 
     lines += markdown_section(results)
     banner = audit_report.banner(results)

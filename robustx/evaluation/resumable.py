@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from robustx.base.errors import CheckpointError
+from robustx.base.seeding import rng_state
 
 PARTIAL = "partial"
 SAVE_EVERY_S = 1.0  # the least time between two per-batch saves of one attack
@@ -83,7 +85,6 @@ class EvalStore:
     def partial(self, key: str, examples: str) -> Partial | None:
         """The saved progress of attack ``key`` on ``examples`` (None: none, torn, or other examples)."""
         from robustx.base.checkpoint import read, unpack
-        from robustx.base.errors import CheckpointError
 
         path = self._path(key)
         if not path.is_file():
@@ -105,7 +106,6 @@ class EvalStore:
         import time
 
         from robustx.base.checkpoint import pack, write_atomic
-        from robustx.base.seeding import rng_state
 
         now = time.monotonic()
         if not force and now - self._last_save.get(key, 0.0) < SAVE_EVERY_S:

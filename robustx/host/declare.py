@@ -34,6 +34,8 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 from robustx.base.errors import PluginError, short
+from robustx.host import hookspecs
+from robustx.host.registry import _VALID_NAME
 
 ATTRIBUTE = "__robustx_components__"
 F = TypeVar("F", bound=Callable[..., Any])
@@ -55,7 +57,6 @@ class Declaration:
 def kinds() -> tuple[str, ...]:
     """The kinds of component a plugin declares (one ``robustx_register_<kinds>`` hook each); recipes
     are YAML files, registered with the plain callback, and commands are click objects."""
-    from robustx.host import hookspecs
 
     families = [name.removeprefix("robustx_register_") for name in vars(hookspecs) if name.startswith("robustx_register_")
                 and name not in ("robustx_register_commands", "robustx_register_recipes")]
@@ -78,7 +79,6 @@ def component(name: str, *, kind: str, aliases: Iterable[str] = (), description:
     make the component cheap enough for the registry-driven tests. A factory may carry several
     declarations (stacked decorators), e.g. one per kind.
     """
-    from robustx.host.registry import _VALID_NAME
 
     where = f"@component({short(name)}, kind={short(kind)})"
     if not isinstance(name, str) or not _VALID_NAME.match(name):

@@ -25,6 +25,7 @@ from robustx.host import hookspecs
 from robustx.host.entry_points import Source, discover, hook_group
 from robustx.base.errors import DuplicateNameError, PluginError
 from robustx.host.registry import Registry, plural
+from robustx.base.errors import did_you_mean
 
 DISABLE_ENV = "ROBUSTX_DISABLE_PLUGINS"
 #: provenance shown by ``robustx plugins`` / ``robustx list`` for the core's own entries
@@ -78,7 +79,6 @@ def is_disabled(src: Source, disabled: set[str]) -> bool:
 
 def check_disabled_names(sources: dict[str, Source], disabled: set[str]) -> list[str]:
     """One warning per ROBUSTX_DISABLE_PLUGINS name that matches no installed plugin (a typo disables nothing)."""
-    from robustx.base.errors import did_you_mean
 
     known = {src.name: src for src in sources.values()}
     modules = {src.value.split(":")[0].strip() for src in sources.values()}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from robustx.base.errors import CheckpointError, RobustxError
+from robustx.base.version import __version__
 
 MARKER = ".robustx-run"
 MARKER_VERSION = 1
@@ -44,7 +45,6 @@ def create_run_dir(out: str | Path, name: str) -> Path:
 
 def mark(run_dir: Path, *, kind: Literal["run", "study"], recipe: str, source: str | None) -> None:
     """Record that robustx created ``run_dir`` (and for which recipe), so it may be resumed."""
-    from robustx.base.version import __version__
     from robustx.base.checkpoint import write_text_atomic
 
     marker = {"robustx": __version__, "marker_version": MARKER_VERSION, "kind": kind, "recipe": recipe,

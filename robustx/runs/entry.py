@@ -12,6 +12,8 @@ from robustx.runs.study import Study, resolve, resume_study, start_study
 from robustx.runs.directory import create_run_dir, read_marker, remove_if_unstarted
 from robustx.runs.launch import continue_run, start_run
 from robustx.runs.recipe_run import RunOptions
+from robustx.base import distributed
+from robustx.base.device import resolve_device
 
 __all__ = ["RunOptions", "run_recipe"]
 
@@ -26,8 +28,6 @@ def run_recipe(name_or_path: str | None, overrides: list[str] | tuple[str, ...] 
     and the return value holds each row's results plus the combined table. With ``resume`` (a
     directory robustx created), ``name_or_path`` may be empty; when given it must name that run's recipe.
     """
-    from robustx.base import distributed
-    from robustx.base.device import resolve_device
 
     host = host or get_host()
     distributed.init_from_env(resolve_device(device))  # under torchrun: join the process group

@@ -9,6 +9,7 @@ from typing import Any, Callable
 from robustx.evaluation import results as results_io
 from robustx.base.checkpoint import write_text_atomic
 from robustx.host.manager import PluginHost
+from robustx.runs.rundir import AnalysisContext, load_run
 
 
 def write_results(run_dir: Path, results: dict[str, Any], title: str) -> None:
@@ -21,7 +22,6 @@ def run_analyses(run_dir: Path, specs: list[dict[str, Any]], host: PluginHost, d
     """Run ``report.analyses`` in order on the finished run; their summaries go to analysis/summary.json."""
     if not specs:
         return
-    from robustx.runs.rundir import AnalysisContext, load_run
 
     out_dir = run_dir / "analysis"
     out_dir.mkdir(exist_ok=True)

@@ -12,12 +12,13 @@ from robustx.host.manager import PluginHost
 from robustx.config.recipe import Recipe, parse_yaml, read_text, validate
 from robustx.runs.directory import mark
 from robustx.runs.recipe_run import RecipeRun, RunOptions
+from robustx.base import distributed
+from robustx.base.files import check_writable
 
 
 def start_run(recipe: Recipe, run_dir: Path, options: RunOptions, host: PluginHost,
               source: str | None) -> dict[str, Any]:
     """A fresh run: mark the directory as robustx's, record the resolved recipe, execute."""
-    from robustx.base import distributed
 
     if distributed.is_main():  # only rank 0 writes; the others wait until the directory is complete
         mark(run_dir, kind="run", recipe=recipe.name, source=source)
@@ -67,7 +68,6 @@ def _epochs_to_add(run_dir: Path, results: dict[str, Any]) -> int:
 
 
 def _resume(run_dir: Path, options: RunOptions, host: PluginHost) -> dict[str, Any]:
-    from robustx.base.files import check_writable
 
     check_writable(run_dir, f"--resume {run_dir}")  # checkpoints go there: refuse before training
     saved = run_dir / "recipe.yaml"

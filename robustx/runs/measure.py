@@ -6,6 +6,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from robustx.host.manager import PluginHost
+from robustx.base.preemption import requested
+from robustx.config.threat import threat_resolver
+from robustx.evaluation.audit.finding import verdict
+from robustx.train.precision import autocast
 
 if TYPE_CHECKING:
     from torch import nn
@@ -61,10 +65,7 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSettings", crea
          host: PluginHost, run_dir: Path, progress: bool) -> dict[str, Any]:
     """The recipe's ``evaluate`` section on the test split; per-example outcomes go to RUN_DIR/eval."""
     from robustx.evaluation.sharded import evaluate_attacks  # split across ranks under torchrun
-    from robustx.train.precision import autocast
-    from robustx.config.threat import threat_resolver
 
-    from robustx.base.preemption import requested
 
     ev = cfg.evaluate
     config = eval_config(cfg, ev.batch_size, progress)
@@ -93,7 +94,6 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSettings", crea
 
 def low_precision_finding(precision: str) -> dict[str, Any]:
     """The audit's warning for an evaluation under autocast: rounding weakens gradient attacks."""
-    from robustx.evaluation.audit.finding import verdict
 
     found = verdict("warn", f"the evaluation ran under {precision} autocast (evaluate.precision: {precision}); "
                     "rounded logits and gradients weaken gradient attacks and can look like robustness",

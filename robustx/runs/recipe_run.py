@@ -24,6 +24,19 @@ from robustx.runs import measure
 from robustx.runs.directory import CHECKPOINT, remove_leftovers
 from robustx.runs.finish import epoch_line, run_analyses, write_results
 from robustx.runs.state import Progress, append_metrics, reconcile_model_files, restore_state, save_state, write_metrics
+from robustx.base.device import resolve_device
+from robustx.base.preemption import Preempted, signal_name
+from robustx.base.preemption import stop_agreed
+from robustx.base.preemption import stop_on_signals
+from robustx.base.seeding import seed_everything
+from robustx.base.version import __version__
+from robustx.datasets.splits import load_splits
+from robustx.host.manager import warn
+from robustx.models.build import model_metadata
+from robustx.runs.sanity import run_warnings
+from robustx.runs.setup import build_model, build_training
+from robustx.train.precision import StepPrecision
+from robustx.train.precision import prepare_model
 
 
 @dataclass
@@ -47,7 +60,6 @@ class RecipeRun:
         self.stop_reason: str | None = None
 
     def execute(self) -> dict[str, Any]:
-        from robustx.base.preemption import stop_on_signals
 
         self.echo(f"run directory: {self.run_dir}")
         with stop_on_signals():  # SIGTERM/SIGUSR1: stop after the batch in flight, checkpoint, exit 128+signal
@@ -61,17 +73,8 @@ class RecipeRun:
     # -- stages -----------------------------------------------------------------------------
     def setup(self) -> None:
         """Device, seed, data, model, optimizer/schedule and defense: everything before epoch 1."""
-        from robustx.base.version import __version__
         from robustx.train.divergence import DivergenceGuard
         from robustx.train.ema import build_ema
-        from robustx.models.build import model_metadata
-        from robustx.train.precision import StepPrecision
-        from robustx.base.seeding import seed_everything
-        from robustx.host.manager import warn
-        from robustx.datasets.splits import load_splits
-        from robustx.base.device import resolve_device
-        from robustx.runs.sanity import run_warnings
-        from robustx.runs.setup import build_model, build_training
 
         cfg = self.cfg
         self.started = time.perf_counter()
@@ -105,7 +108,6 @@ class RecipeRun:
         never go through DDP's hooks. ``self.model`` stays the plain module for checkpoints
         and evaluation.
         """
-        from robustx.train.precision import prepare_model
 
         train = self.cfg.train
         prepare_model(self.model, channels_last=train.channels_last)
@@ -160,7 +162,6 @@ class RecipeRun:
         """Train one epoch, validate, score it, then checkpoint (before the best-model file; see state.py)."""
         from robustx.train.position import EpochInterrupted
         from robustx.train.epoch import train_one_epoch
-        from robustx.base.preemption import stop_agreed
 
         cfg, t = self.cfg, self.training
         t.ctx.epoch = epoch
@@ -248,7 +249,6 @@ class RecipeRun:
                                          "(checkpoint written)")
 
     def stop_if_asked(self, where: str) -> None:
-        from robustx.base.preemption import stop_agreed
 
         signum = stop_agreed()
         if signum:
@@ -256,7 +256,6 @@ class RecipeRun:
 
     def preempted(self, signum: int, where: str) -> Exception:
         """The one-line ``Preempted`` error: the signal, where the run stopped, and the command to continue."""
-        from robustx.base.preemption import Preempted, signal_name
 
         return Preempted(f"Preempted by {signal_name(signum)} {where}. A run can continue with "
                          f"`robustx recipe run {self.cfg.name} --resume {self.run_dir}`.", signum)

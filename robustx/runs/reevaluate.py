@@ -15,6 +15,14 @@ from typing import Any
 from robustx.config.components import attack_builder, check_spec
 from robustx.base.files import check_writable
 from robustx.host.manager import PluginHost, get_host
+from robustx.base import distributed
+from robustx.base.device import resolve_device
+from robustx.base.preemption import Preempted, requested, signal_name, stop_on_signals
+from robustx.base.seeding import seed_everything
+from robustx.config.threat import threat_resolver
+from robustx.datasets.bundle import ImageSet
+from robustx.runs.measure import eval_config
+from robustx.runs.rundir import load_run
 
 
 def unique_result_path(out_dir: Path, prefix: str = "results") -> Path:
@@ -59,11 +67,9 @@ def _outcomes_resumable(model: Any, data: Any, specs: list[dict[str, Any]], crea
     SIGTERM/SIGUSR1 stop after the batch in flight with everything saved; the same command continues
     (finished attacks are reused, the cut one goes on from its last batch with the same RNG).
     """
-    from robustx.base import distributed
     from robustx.evaluation import outcomes as store
     from robustx.evaluation import sharded
     from robustx.evaluation.resumable import EvalInterrupted, EvalStore
-    from robustx.base.preemption import Preempted, requested, signal_name, stop_on_signals
 
     progress = None if fresh or distributed.active() else EvalStore(eval_dir)  # torchrun: saved at the end only
     config.stop = requested
@@ -88,16 +94,9 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     ``certify``: certifier specs (default: the run's ``evaluate.certify`` when no attacks are given); their
     certificates join eval/certificates.* and each threat model gets ``certified_accuracy``.
     """
-    from robustx.base import distributed
-    from robustx.datasets.bundle import ImageSet
     from robustx.base.checkpoint import write_text_atomic
     from robustx.evaluation.evaluator import results_from
     from robustx.datasets.loader import on_device
-    from robustx.base.device import resolve_device
-    from robustx.runs.measure import eval_config
-    from robustx.base.seeding import seed_everything
-    from robustx.runs.rundir import load_run
-    from robustx.config.threat import threat_resolver
 
     host = host or get_host()
     run = load_run(run_dir, host)

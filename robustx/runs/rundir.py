@@ -13,6 +13,12 @@ from robustx.datasets.bundle import DatasetInfo
 from robustx.base.errors import CheckpointError, RunFileError
 from robustx.base.files import read_json, read_jsonl
 from robustx.host.manager import PluginHost, get_host
+from robustx.base.errors import RunFileError
+from robustx.base.safe_yaml import load_file
+from robustx.datasets.splits import build_dataset
+from robustx.models.build import load_model
+from robustx.models.build import read_model_json
+from robustx.runs.directory import MARKER
 
 if TYPE_CHECKING:
     import torch
@@ -31,7 +37,6 @@ class RunDir:
 
     @cached_property
     def recipe(self) -> dict[str, Any]:
-        from robustx.base.safe_yaml import load_file
 
         file = self.path / "recipe.yaml"
         return load_file(file, hint="restore it from the recipe the run was started with") if file.is_file() else {}
@@ -40,7 +45,6 @@ class RunDir:
     def settings(self) -> "RecipeSettings":
         """The run's recipe.yaml, typed (``run.settings.evaluate.attacks``); what an older robustx did not write
         has its default, what it wrote that this one lacks is dropped."""
-        from robustx.base.errors import RunFileError
         from robustx.config.models import saved_settings
 
         if not isinstance(self.recipe, dict):
@@ -68,7 +72,6 @@ class RunDir:
 
     @cached_property
     def model_meta(self) -> dict[str, Any]:
-        from robustx.models.build import read_model_json
 
         file = self.path / "model.json"
         if not file.is_file():
@@ -84,13 +87,11 @@ class RunDir:
         return self.settings.name or self.path.name
 
     def model(self, device: str = "cpu", file: str = "model.safetensors") -> "nn.Module":
-        from robustx.models.build import load_model
 
         return load_model(self.path, device=device, file=file, host=self.host)
 
     def dataset(self) -> "DatasetBundle":
         """Rebuild the run's dataset from its recipe (same root, same params; never downloads)."""
-        from robustx.datasets.splits import build_dataset
 
         return build_dataset(self.settings.data, self.host, download=False)
 
@@ -105,7 +106,6 @@ class RunDir:
 
 def load_run(run_dir: str | Path, host: PluginHost | None = None) -> RunDir:
     """A run directory; a folder robustx did not write raises (rather than reading as an empty run)."""
-    from robustx.runs.directory import MARKER
 
     path = Path(run_dir).expanduser()
     if not path.is_dir():

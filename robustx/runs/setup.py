@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from robustx.datasets.bundle import DatasetInfo
 from robustx.train.defense import Defense, TrainContext
 from robustx.host.manager import PluginHost
+from robustx.models.build import create_model
+from robustx.train.optim import build_optimizer, build_schedule
 
 if TYPE_CHECKING:
     import torch
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
 def build_model(spec: "ModelSettings", info: DatasetInfo, host: PluginHost) -> "nn.Module":
     """The recipe's architecture (normalizing inside, with its transforms), with ``weights`` loaded."""
     from robustx.base.checkpoint import load_weights
-    from robustx.models.build import create_model
 
     model = create_model(spec.name, num_classes=info.num_classes, in_channels=info.in_channels,
                          image_size=info.image_size, mean=info.mean, std=info.std, transforms=spec.transforms,
@@ -54,7 +55,6 @@ def build_training(model: "nn.Module", cfg: "RecipeSettings", info: DatasetInfo,
     """Optimizer, schedule and defense of the recipe's ``train`` section; the defense is set up here."""
     import torch
 
-    from robustx.train.optim import build_optimizer, build_schedule
 
     train = cfg.train
     optimizer = build_optimizer(model, train.optimizer, host)

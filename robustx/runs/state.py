@@ -18,6 +18,7 @@ from robustx.base.errors import CheckpointError
 from robustx.base.seeding import rng_state, set_rng_state
 from robustx.train.best import BestEpoch
 from robustx.runs.setup import Training
+from robustx.base import distributed
 
 if TYPE_CHECKING:
     from torch import nn
@@ -68,7 +69,6 @@ def restore_state(path: Path, model: "nn.Module", training: Training) -> Progres
     training.optimizer.load_state_dict(state["optimizer"])
     if training.scheduler is not None and state["scheduler"] is not None:
         training.scheduler.load_state_dict(state["scheduler"])
-    from robustx.base import distributed
     from robustx.train.position import EpochPosition
 
     rng = state["rng"]
@@ -88,7 +88,6 @@ def restore_state(path: Path, model: "nn.Module", training: Training) -> Progres
 
 def gather_ranks_rng(training: Training) -> list[dict[str, Any]] | None:
     """Every rank's RNG states, on every rank (a collective: all ranks call it); None in one process."""
-    from robustx.base import distributed
 
     if not distributed.active():
         return None

@@ -20,6 +20,12 @@ from robustx.base.errors import RecipeError, RobustxError
 from robustx.host.manager import PluginHost
 from robustx.config.recipe import Recipe, set_key, validate
 from robustx.config.study_axes import combinations
+from robustx.base import distributed
+from robustx.evaluation.results import threat_summary
+from robustx.runs.directory import CHECKPOINT, MARKER
+from robustx.runs.directory import create_run_dir, mark
+from robustx.runs.directory import remove_leftovers
+from robustx.runs.study_figure import FIGURE, REPORT, write_figure, write_report
 
 STUDY_KEYS = ("variants", "sweep", "grid", "paper")
 
@@ -96,7 +102,6 @@ def _columns(results: list[dict[str, Any]]) -> list[str]:
 
 def combined_table(study: Study, results: dict[str, dict[str, Any]]) -> str:
     """Markdown: rows = variants, columns = attacks; 'ours (paper)' where the paper has a number."""
-    from robustx.evaluation.results import threat_summary
 
     done = [results[name] for name, _ in study.rows if name in results]
     columns = _columns(done) if done else []
@@ -124,7 +129,6 @@ def combined_table(study: Study, results: dict[str, dict[str, Any]]) -> str:
 
 def _row_state(row_dir: Path, resume: bool) -> str:
     """'finished' (results.json written), 'interrupted' (a checkpoint to continue) or 'new'."""
-    from robustx.runs.directory import CHECKPOINT, MARKER
 
     if resume and (row_dir / "results.json").is_file():
         return "finished"
@@ -139,9 +143,7 @@ def start_study(study: Study, raw: dict[str, Any], out: str | Path, options: Any
     import yaml
 
     from robustx.base.checkpoint import write_text_atomic
-    from robustx.runs.directory import create_run_dir, mark
 
-    from robustx.base import distributed
 
     def new_study_dir() -> Path:  # rank 0 only; every rank gets its path
         study_dir = create_run_dir(out, study.name)
@@ -160,7 +162,6 @@ def resume_study(study_dir: Path, overrides: list[str] | tuple[str, ...], option
     study.yaml is read, never rewritten; every row records its own recipe.yaml.
     """
     from robustx.config.recipe import apply_overrides, parse_yaml, read_text
-    from robustx.runs.directory import remove_leftovers
 
     remove_leftovers(study_dir)
     saved = study_dir / "study.yaml"
@@ -176,7 +177,6 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
     Under torchrun every rank runs every row together (each row is one DDP run); rank 0 decides
     which rows are finished, creates the row directories and writes the study's files.
     """
-    from robustx.base import distributed
     from robustx.base.checkpoint import write_text_atomic
     from robustx.runs.launch import continue_run, start_run
 
@@ -219,7 +219,6 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
 
 def write_study_figure(study: Study, results: dict[str, dict[str, Any]], study_dir: Path) -> None:
     """figure.png (clean vs robust per row and threat model) and study.html, next to table.md."""
-    from robustx.runs.study_figure import FIGURE, REPORT, write_figure, write_report
 
     rows = [name for name, _ in study.rows]
     figure = write_figure(rows, results, study_dir / FIGURE, study.name)

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from robustx.config.models import EVAL_BATCH_SIZE
 from robustx.evaluation.audit.finding import Finding
 from robustx.evaluation.audit.levels import audit_level
+from robustx.datasets.bundle import ImageSet
+from robustx.evaluation.audit.checklist import all_checks
 
 if TYPE_CHECKING:
     import torch
@@ -18,7 +20,6 @@ if TYPE_CHECKING:
 
 
 def _as_image_set(data: "DeviceImageSet | tuple[torch.Tensor, torch.Tensor]", limit: int | None) -> "DeviceImageSet":
-    from robustx.datasets.bundle import ImageSet
     from robustx.datasets.batches import DeviceImageSet
 
     if isinstance(data, tuple):
@@ -46,7 +47,6 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
     from robustx.evaluation.evaluator import EvalConfig
     from robustx.config.components import attack_builder
     from robustx.evaluation.audit.context import AuditContext
-    from robustx.evaluation.audit.checklist import all_checks
 
     spec_level = audit_level(level)
     if create_attack is None:

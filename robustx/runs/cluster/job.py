@@ -20,6 +20,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+from robustx.runs.cluster.row import row_dir
 
 STATE = ".robustx-job.json"
 CHECKPOINT_WAIT_S = 100  # the longest a preempted row may take to finish its batch and checkpoint
@@ -66,7 +67,6 @@ class RowJob:
                 *[part for item in self.overrides for part in ("--override", item)]]
 
     def __call__(self) -> dict[str, Any]:
-        from robustx.runs.cluster.row import row_dir
 
         target = row_dir(Path(self.study_dir), self.row)
         env = dict(os.environ)
@@ -108,7 +108,6 @@ class RowJob:
             deadline = time.monotonic() + CHECKPOINT_WAIT_S
             while child.poll() is None and time.monotonic() < deadline:
                 time.sleep(POLL_S)
-        from robustx.runs.cluster.row import row_dir
 
         write_state(row_dir(Path(self.study_dir), self.row), state="requeued")
         return submitit.helpers.DelayedSubmission(RowJob(self.study_dir, self.row, self.device, self.overrides))

@@ -14,6 +14,10 @@ from typing import Any, Callable
 from robustx.base.errors import RecipeError
 from robustx.host.manager import PluginHost, get_host
 from robustx.runs.cluster.options import LauncherOptions, require_submitit
+from robustx.runs.cluster.job import RowJob, write_state
+from robustx.runs.cluster.row import load_study, refresh_study_files, row_dir
+from robustx.runs.directory import create_run_dir, mark
+from robustx.runs.directory import read_marker
 
 JOBS = "jobs.json"
 JOBS_DIR = "jobs"  # submitit's folder: pickles and one log per job
@@ -26,7 +30,6 @@ def new_study_dir(name_or_path: str, overrides: list[str] | tuple[str, ...], out
 
     from robustx.base.checkpoint import write_text_atomic
     from robustx.config.recipe import apply_overrides, load_raw
-    from robustx.runs.directory import create_run_dir, mark
     from robustx.runs.study import Study, resolve
 
     raw, source = load_raw(name_or_path, host)
@@ -53,10 +56,7 @@ def launch_study(name_or_path: str | None, overrides: list[str] | tuple[str, ...
                  echo: Callable[[str], None] | None = None, host: PluginHost | None = None) -> dict[str, Any]:
     """Submit every unfinished row; with ``options.waits()`` wait and return the rows' results and the table."""
     from robustx.base.checkpoint import write_text_atomic
-    from robustx.runs.directory import read_marker
     from robustx.runs.study import _row_state, combined_table
-    from robustx.runs.cluster.job import RowJob, write_state
-    from robustx.runs.cluster.row import load_study, refresh_study_files, row_dir
 
     submitit = require_submitit()
     host = host or get_host()

@@ -16,6 +16,8 @@ from typing import Any
 from robustx.base.errors import RecipeError
 from robustx.base.files import file_lock
 from robustx.host.manager import PluginHost, get_host
+from robustx.base import distributed
+from robustx.base.device import resolve_device
 
 LOCK = ".study.lock"
 
@@ -41,8 +43,6 @@ def row_dir(study_dir: Path, name: str) -> Path:
 def run_row(study_dir: Path, name: str, *, device: str = "auto", overrides: list[str] | tuple[str, ...] = (),
             progress: bool = False, echo: Any = None, host: PluginHost | None = None) -> dict[str, Any]:
     """Run (or continue) row ``name``; returns its results and refreshes the study's files."""
-    from robustx.base import distributed
-    from robustx.base.device import resolve_device
     from robustx.runs.launch import continue_run, start_run
     from robustx.runs.recipe_run import RunOptions
     from robustx.runs.study import _row_state

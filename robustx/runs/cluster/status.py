@@ -7,6 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from robustx.host.manager import PluginHost, get_host
+from robustx.base.errors import RecipeError
+from robustx.runs.cluster.job import read_state
+from robustx.runs.cluster.launch import read_jobs
+from robustx.runs.cluster.row import load_study
+from robustx.runs.cluster.row import row_dir
+from robustx.runs.directory import CHECKPOINT
+from robustx.runs.directory import read_marker
 
 STATES = ("finished", "running", "interrupted", "failed", "submitted", "requeued", "not started")
 
@@ -23,9 +30,6 @@ def row_status(study_dir: Path, name: str, jobs: dict[str, Any]) -> dict[str, An
     """finished (results.json) > the job's own state > interrupted (a checkpoint) > not started."""
     import socket
 
-    from robustx.runs.directory import CHECKPOINT
-    from robustx.runs.cluster.job import read_state
-    from robustx.runs.cluster.row import row_dir
 
     target = row_dir(study_dir, name)
     job = read_state(target)
@@ -42,10 +46,6 @@ def row_status(study_dir: Path, name: str, jobs: dict[str, Any]) -> dict[str, An
 
 
 def study_status(study_dir: str | Path, host: PluginHost | None = None) -> list[dict[str, Any]]:
-    from robustx.runs.directory import read_marker
-    from robustx.base.errors import RecipeError
-    from robustx.runs.cluster.launch import read_jobs
-    from robustx.runs.cluster.row import load_study
 
     study_dir = Path(study_dir).expanduser()
     if read_marker(study_dir)["kind"] != "study":
