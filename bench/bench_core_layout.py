@@ -69,6 +69,9 @@ def scan(root: Path) -> dict[str, object]:
     files = sorted(p for p in root.rglob("*.py") if "__pycache__" not in p.parts)
     modules = {module_name(p, root): p for p in files}
     graph: dict[str, set[str]] = {m: set() for m in modules}
+    at_import: dict[str, set[str]] = {m: set() for m in modules}  # robustx modules imported when m is imported
+    libraries: dict[str, set[str]] = {m: set() for m in modules}  # third-party top-level packages m imports then
+    lazy: list[tuple[str, str]] = []  # (module, robustx module it imports inside a function)
     inside_where: dict[str, int] = {}
     inside = 0
     lines = 0
@@ -83,12 +86,38 @@ def scan(root: Path) -> dict[str, object]:
                 inside += 1
                 for target in targets:
                     inside_where[target] = inside_where.get(target, 0) + 1
+                    lazy.append((name, target))
+            else:
+                at_import[name].update(t for t in targets if t != name)
+                if not targets and not getattr(node, "level", 0):
+                    names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                    libraries[name].update(n.split(".")[0] for n in names)
             for target in targets:
                 if target != name:
                     graph[name].add(target)
     return {"files": len(files), "lines": lines, "root_modules": sum(1 for p in files if p.parent == root),
             "imports_in_functions": inside, "cycles": cycles(graph), "graph": graph,
-            "imports_in_functions_of_robustx": sum(inside_where.values())}
+            "imports_in_functions_of_robustx": sum(inside_where.values()), "lazy": lazy,
+            "loads": loads(at_import, libraries)}
+
+
+def loads(at_import: dict[str, set[str]], libraries: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Third-party packages each module brings in when imported: its own top-level imports, its robustx
+    imports' (and their parents' ``__init__``), transitively. Read from the source, nothing is imported."""
+    memo: dict[str, set[str]] = {}
+
+    def of(module: str, seen: frozenset[str] = frozenset()) -> set[str]:
+        if module in memo:
+            return memo[module]
+        out = set(libraries.get(module, ()))
+        parents = [".".join(module.split(".")[:i]) for i in range(1, module.count(".") + 1)]
+        for dep in [*at_import.get(module, ()), *parents]:
+            if dep in at_import and dep not in seen and dep != module:
+                out |= of(dep, seen | {module})
+        memo[module] = out
+        return out
+
+    return {m: of(m) for m in at_import}
 
 
 def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -135,6 +164,8 @@ def main() -> None:
     found = scan(Path(args.root).resolve())
     groups = found.pop("cycles")
     found.pop("graph")
+    found.pop("lazy")
+    found.pop("loads")
     print(f"{args.root}: {found['lines']} lines in {found['files']} .py files, {found['root_modules']} modules at the "
           f"root, {found['imports_in_functions']} imports inside functions ({found['imports_in_functions_of_robustx']} of robustx modules), {len(groups)} import cycles "
           f"(largest: {len(groups[0]) if groups else 0} modules)")

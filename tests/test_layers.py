@@ -52,6 +52,24 @@ def test_the_core_has_no_import_cycles(core) -> None:
     assert core["cycles"] == []
 
 
+#: what an import inside a function may defer: libraries that cost `robustx --help` a visible fraction of a second
+HEAVY = {"torch", "torchvision", "pydantic"}
+
+
+def test_imports_inside_functions_are_for_heavy_modules_only(core) -> None:
+    """A core module imports another robustx module inside a function only when that one loads torch or
+    pydantic; the CLI's command modules and the public API (robustx/__init__.py) import what they run lazily
+    so that ``robustx --help`` loads neither."""
+    light = sorted(f"{a} -> {b}" for a, b in core["lazy"]
+                   if layer(a) != TOP and not (core["loads"][b] & HEAVY))
+    assert light == [], "import these at the top of the module:\n" + "\n".join(light)
+
+
+def test_the_entry_points_of_help_load_no_heavy_library(core) -> None:
+    assert not core["loads"]["robustx.cli.main"] & HEAVY, core["loads"]["robustx.cli.main"] & HEAVY
+    assert not core["loads"]["robustx"] & HEAVY, core["loads"]["robustx"] & HEAVY
+
+
 def test_the_contract_sees_an_upward_import_inside_a_function(tmp_path) -> None:
     package = tmp_path / "robustx"
     for stage in ("base", "runs"):

@@ -17,6 +17,7 @@ from robustx.base.errors import CheckpointError
 from robustx.base.files import atomic_target
 from robustx.base.files import write_text_atomic as write
 from robustx.base.hub import download, is_hub
+from robustx.base.files import reason
 
 META_KEY = "robustx"
 
@@ -76,7 +77,6 @@ def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
             meta = json.loads((handle.metadata() or {}).get(META_KEY, "{}"))
             tensors = {k: handle.get_tensor(k) for k in handle.keys()}
     except Exception as exc:  # noqa: BLE001 - a corrupt file is a user-facing error
-        from robustx.base.files import reason
 
         raise CheckpointError(f"cannot read checkpoint {path}: {reason(exc)}; the file is truncated or not a "
                               "safetensors file: restore it, or re-create it (a run: `--resume` from an intact "

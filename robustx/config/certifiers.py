@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from robustx.base.errors import ParamError
 from robustx.config.components import as_spec, with_defaults
+from robustx.host.manager import get_host
 
 if TYPE_CHECKING:
     from robustx.host.manager import PluginHost
@@ -30,8 +31,6 @@ def validate_certifiers(specs: Any, where: str, host: "PluginHost | None") -> li
     if specs is None:
         return []
     if host is None:
-        from robustx.host.manager import get_host
-
         host = get_host()
     if not isinstance(specs, (list, tuple)):
         specs = [specs]

@@ -24,6 +24,7 @@ from robustx.config.extra_data import FOLDER_DATASET, resolve_path
 from robustx.base.errors import CheckpointError
 from robustx.datasets.bundle import ImageSet
 from robustx.datasets.bundle import ImageSet, open_dataset
+from robustx.host.manager import warn
 
 if TYPE_CHECKING:
     from robustx.datasets.bundle import DatasetInfo, ImageSet
@@ -90,8 +91,6 @@ def mix_extra(train: Any, spec: "ExtraSettings", info: "DatasetInfo", host: "Plu
     from robustx.datasets.mixed import MixedImageSet
 
     if spec.path is not None and spec.optional and not resolve_path(spec.path, data.root).exists():
-        from robustx.host.manager import warn
-
         warn(f"data.extra: {resolve_path(spec.path, data.root)} is not there (optional): "
              "training on the original data only")
         return train

@@ -21,6 +21,8 @@ from robustx.datasets.bundle import open_dataset
 from robustx.evaluation.audit import run_audit as _audit
 from robustx.host.manager import get_host
 from robustx.models.build import create_model
+from robustx.evaluation.audit import audit_level
+from robustx.evaluation.certification import certify_results
 
 if TYPE_CHECKING:
     import torch
@@ -151,8 +153,6 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
 
     host = host or get_host()
     if audit:
-        from robustx.evaluation.audit import audit_level
-
         audit_level(audit, "audit")  # a typo fails before any work
     specs = _specs(attacks, host)
     from robustx.config.certifiers import validate_certifiers
@@ -175,8 +175,6 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     if info is not None:
         results["dataset"] = info.name
     if certifiers:
-        from robustx.evaluation.certification import certify_results
-
         results = certify_results(results, model, images, certifiers, host, batch_size=batch_size,
                                   progress=progress, outcomes=outcomes)
     if audit:

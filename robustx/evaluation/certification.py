@@ -24,6 +24,7 @@ from robustx.evaluation.certificates import CertOutcome
 from robustx.base.distributed import is_main
 from robustx.base.progress import progress_bar
 from robustx.evaluation import certificates as store
+from robustx.base.errors import PluginError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -64,8 +65,6 @@ def run_certifiers(model: "nn.Module", data: Any, specs: list[dict[str, Any]], h
         bar.close()
         tensors = {k: torch.cat(v) for k, v in parts.items()}
         if "radius" not in tensors:
-            from robustx.base.errors import PluginError
-
             raise PluginError(f"certifier '{spec['name']}' returned no 'radius' (see docs/plugin-hooks.md)")
         found.append(CertOutcome(_row(spec, certifier, tensors, time.perf_counter() - start), dict(spec), tensors))
     return found

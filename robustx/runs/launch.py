@@ -14,6 +14,7 @@ from robustx.runs.directory import mark
 from robustx.runs.recipe_run import RecipeRun, RunOptions
 from robustx.base import distributed
 from robustx.base.files import check_writable
+from robustx.base.files import read_json
 
 
 def start_run(recipe: Recipe, run_dir: Path, options: RunOptions, host: PluginHost,
@@ -36,8 +37,6 @@ def continue_run(run_dir: Path, options: RunOptions, host: PluginHost) -> dict[s
     """
     finished = run_dir / "results.json"
     if finished.is_file():
-        from robustx.base.files import read_json
-
         results = read_json(finished, hint=f"re-evaluate the run with `robustx eval {run_dir} --fresh`")
         more = _epochs_to_add(run_dir, results)
         if more:  # recipe.yaml was edited to train longer: the model changes, so its evaluation is redone

@@ -10,6 +10,7 @@ from robustx.base.preemption import requested
 from robustx.config.threat import threat_resolver
 from robustx.evaluation.audit.finding import verdict
 from robustx.train.precision import autocast
+from robustx.evaluation.certification import certify_results
 
 if TYPE_CHECKING:
     from torch import nn
@@ -76,7 +77,6 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSettings", crea
     if ev.precision != "fp32":
         results["precision"] = ev.precision
     if ev.certify:  # proved lower bounds beside the attacked upper bounds (robustx.evaluation.certification)
-        from robustx.evaluation.certification import certify_results
 
         results = certify_results(results, model, first_n(data, ev.limit), ev.certify, host,
                                   batch_size=config.batch_size, progress=progress, eval_dir=run_dir / "eval",

@@ -23,6 +23,7 @@ from robustx.config.threat import threat_resolver
 from robustx.datasets.bundle import ImageSet
 from robustx.runs.measure import eval_config
 from robustx.runs.rundir import load_run
+from robustx.evaluation.certification import certify_results
 
 
 def unique_result_path(out_dir: Path, prefix: str = "results") -> Path:
@@ -129,7 +130,6 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
         merged = new if fresh else merge_with_saved(eval_dir, new)
         results = results_from(merged)
         if certifiers:  # on rank 0: certificates are per example and cheap next to attacks (IBP)
-            from robustx.evaluation.certification import certify_results
 
             results = certify_results(results, model, data, certifiers, host, batch_size=config.batch_size,
                                       progress=progress, eval_dir=eval_dir, outcomes=merged, reuse=not fresh)

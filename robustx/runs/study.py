@@ -26,6 +26,8 @@ from robustx.runs.directory import CHECKPOINT, MARKER
 from robustx.runs.directory import create_run_dir, mark
 from robustx.runs.directory import remove_leftovers
 from robustx.runs.study_figure import FIGURE, REPORT, write_figure, write_report
+from robustx.base.files import read_json
+from robustx.base.preemption import Preempted
 
 STUDY_KEYS = ("variants", "sweep", "grid", "paper")
 
@@ -186,14 +188,11 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
         row_dir = study_dir / slug(name)
         state = distributed.on_main(lambda: _row_state(row_dir, resume))  # one decision for every rank
         if state == "finished":
-            from robustx.base.files import read_json
-
             results[name] = read_json(row_dir / "results.json",
                                       hint=f"move {row_dir} away and resume the study to run that row again")
             echo(f"[{name}] already finished, skipped")
             continue
         echo(f"[{name}] running in {row_dir}")
-        from robustx.base.preemption import Preempted
 
         try:
             if state == "interrupted":

@@ -10,6 +10,7 @@ from robustx.evaluation.audit.finding import Finding
 from robustx.evaluation.audit.levels import audit_level
 from robustx.datasets.bundle import ImageSet
 from robustx.evaluation.audit.checklist import all_checks
+from robustx.host.manager import get_host
 
 if TYPE_CHECKING:
     import torch
@@ -50,8 +51,6 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
 
     spec_level = audit_level(level)
     if create_attack is None:
-        from robustx.host.manager import get_host
-
         create_attack = attack_builder(host or get_host())
 
     config = EvalConfig(batch_size=batch_size, progress=False)  # its eot_samples/n_predictions: the recipe defaults

@@ -18,6 +18,7 @@ from robustx.base.files import file_lock
 from robustx.host.manager import PluginHost, get_host
 from robustx.base import distributed
 from robustx.base.device import resolve_device
+from robustx.base.errors import did_you_mean
 
 LOCK = ".study.lock"
 
@@ -51,8 +52,6 @@ def run_row(study_dir: Path, name: str, *, device: str = "auto", overrides: list
     study = load_study(study_dir, overrides, host)
     recipes = dict(study.rows)
     if name not in recipes:
-        from robustx.base.errors import did_you_mean
-
         raise RecipeError(f"study {study.name} has no row '{name}'{did_you_mean(name, recipes)}")
     distributed.init_from_env(resolve_device(device))  # a multi-GPU row: DDP from submitit's environment
     options = RunOptions(device=device, progress=progress and distributed.is_main(),
