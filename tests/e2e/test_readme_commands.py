@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from robustx.cli import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 #: README command (or, ending in a space, its start) -> why it is not run here
