@@ -43,6 +43,40 @@ def pytest_collection_modifyitems(config, items) -> None:
 
 
 # -- the plugin host ------------------------------------------------------------------------------------------------
+_BUILTIN_COMMANDS: dict[str, Any] = {}  # the CLI's own commands, before any plugin added one (set once, below)
+
+
+def _cli_commands() -> tuple[Any, dict[str, Any], bool]:
+    """(the ``robustx`` click group, its commands now, whether it has asked the host for plugin commands yet)."""
+    from robustx.cli.main import cli
+
+    return cli, dict(cli.commands), cli.__dict__.get("_plugin_commands_loaded", False)
+
+
+def _set_cli_commands(cli: Any, commands: dict[str, Any], loaded: bool) -> None:
+    cli.commands.clear()
+    cli.commands.update(commands)
+    cli._plugin_commands_loaded = loaded
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _builtin_cli_commands() -> None:
+    """Note the CLI's built-in commands before a test adds the plugins' (what a fresh process starts from)."""
+    _, commands, loaded = _cli_commands()
+    if not loaded:
+        _BUILTIN_COMMANDS.update(commands)
+
+
+@pytest.fixture(autouse=True)
+def _cli_plugin_commands_stay_put() -> Iterator[None]:
+    """The ``robustx`` group asks the process-wide host for plugin commands once and keeps them: a test that ran
+    the CLI under another host (plugins disabled, say) would leave later tests without ``report`` or ``analyze``,
+    depending on the order. Each test gets back the commands it started with."""
+    state = _cli_commands()
+    yield
+    _set_cli_commands(*state)
+
+
 @contextlib.contextmanager
 def fresh_plugin_host(plugins: dict[str, Any] | None = None, *, disable: str | None = None,
                       entry_points: bool = True, process_wide: bool = True) -> Iterator[Any]:
@@ -52,24 +86,29 @@ def fresh_plugin_host(plugins: dict[str, Any] | None = None, *, disable: str | N
 
     ``disable="a,b"`` sets ``ROBUSTX_DISABLE_PLUGINS`` before the host is made, for as long as it is used.
     ``process_wide`` (the default) makes it the host that ``robustx.plugins.get_host()``, ``robustx.run_recipe``
-    and the CLI use; the previous host and environment come back when the block ends, so a test plugin never
-    leaks into another test. For module- and session-scoped fixtures; tests use the ``plugin_host`` fixture.
+    and the CLI (its plugin commands too) use; the previous host, commands and environment come back when the
+    block ends, so a test plugin never leaks into another test. For module- and session-scoped fixtures; tests
+    use the ``plugin_host`` fixture.
     """
     import robustx.plugins
 
     saved_env = os.environ.get(robustx.plugins.DISABLE_ENV)
-    saved_host = robustx.plugins._host
+    saved_host, saved_cli = robustx.plugins._host, None
     try:
         if disable is not None:
             os.environ[robustx.plugins.DISABLE_ENV] = disable
         host = robustx.plugins.PluginHost(load_entry_points=entry_points)
         for name, plugin in (plugins or {}).items():
             host.register_plugin(plugin, name)
-        if process_wide:
+        if process_wide:  # the CLI asks this host for its plugin commands, as a fresh process would
+            saved_cli = _cli_commands()
             robustx.plugins._host = host
+            _set_cli_commands(saved_cli[0], _BUILTIN_COMMANDS or saved_cli[1], not _BUILTIN_COMMANDS)
         yield host
     finally:
         robustx.plugins._host = saved_host
+        if saved_cli is not None:
+            _set_cli_commands(*saved_cli)
         if saved_env is None:
             os.environ.pop(robustx.plugins.DISABLE_ENV, None)
         else:

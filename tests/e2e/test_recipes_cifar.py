@@ -20,7 +20,7 @@ from robustx.recipe import Recipe, apply_overrides, load_raw
 from robustx.study import Study, resolve
 
 SHRINK = ["train.epochs=1", "data.limit=8", "data.batch_size=8", "evaluate.limit=4", "train.val_limit=4",
-          "evaluate.eot_samples=2", "evaluate.n_predictions=2"]
+          "evaluate.eot_samples=2", "evaluate.n_predictions=2", "train.track_examples=2"]
 
 
 def _cifar_recipes() -> list[str]:
@@ -112,7 +112,8 @@ def _cheaper_attacks(name: str) -> list[str]:
     """Fewer attack iterations, same code: 2 steps for every iterative attack the recipe itself lists (its
     defense's own ``steps`` too: TRADES 10 steps on WRN-28-10 were 48 s of this module), and AutoAttack
     (covered by the attack contract tests; minutes on a ResNet on CPU) swapped for 2-step APGD. Study rows
-    that replace the defense get the same in ``_row_overrides``."""
+    that replace the defense get the same in ``_row_overrides``. The report's analyses run with the cheap
+    parameters registered next to them (``smoke``, as in tests/contracts/test_analyses.py)."""
     raw, _ = load_raw(name)
     overrides = []
     for i, spec in enumerate(raw["evaluate"]["attacks"]):
@@ -132,6 +133,14 @@ def _cheaper_attacks(name: str) -> list[str]:
     for j, spec in enumerate(defense.get("attacks", []) if isinstance(defense, dict) else []):
         if isinstance(spec, dict) and "steps" in spec:
             overrides.append(f"train.defense.attacks.{j}.steps=2")
+    analyses = get_host().registry("analysis")
+    for k, spec in enumerate(raw.get("report", {}).get("analyses", [])):  # the report's analyses: their smoke budgets
+        name = spec if isinstance(spec, str) else spec["name"]
+        smoke = analyses.get(name).smoke or {}
+        if isinstance(spec, str) and smoke:
+            overrides.append(f"report.analyses.{k}={json.dumps({'name': name, **smoke})}")
+        else:
+            overrides += [f"report.analyses.{k}.{key}={json.dumps(value)}" for key, value in smoke.items()]
     return overrides
 
 
