@@ -2,7 +2,7 @@
 
 Why a setup.py: pyproject's ``packages.find`` cannot rename a folder, and the built-in recipes live in
 ``recipes/`` but import as ``robustx_recipes``. Everything else (metadata, entry points, package data)
-stays in pyproject.toml; tests/test_wheel.py builds the wheel and checks that every file ships.
+stays in pyproject.toml; tests/e2e/test_wheel.py builds the wheel and checks that every file ships.
 """
 
 from setuptools import find_packages, setup

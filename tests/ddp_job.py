@@ -1,4 +1,4 @@
-"""Run under torchrun by tests/test_distributed.py: resume a run, then re-evaluate it, sharded.
+"""Run under torchrun by tests/e2e/test_distributed.py: resume a run, then re-evaluate it, sharded.
 
 Usage: python -m torch.distributed.run --nproc_per_node N tests/ddp_job.py RUN_DIR OUT_JSON
 Rank 0 writes OUT_JSON: the resumed run's metrics and results, and the sharded ``evaluate_run``.

@@ -2,7 +2,7 @@
 
 They are constants (not computed at load time) so a model trained on a small ``limit`` of a
 dataset normalizes exactly like one trained on all of it, and so they survive in model.json.
-The MNIST and digits values are checked against the data itself in tests/test_datasets.py.
+The MNIST and digits values are checked against the data itself in tests/unit/test_datasets.py.
 """
 
 from __future__ import annotations

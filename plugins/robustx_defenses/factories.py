@@ -40,7 +40,7 @@ LabelSmoothing = Annotated[float, Range(ge=0, lt=1)]
 AwpSpec = Annotated[dict | float | None, Check(parse_awp)]
 #: MART's reference budget (Wang et al. 2020): Linf 0.031, step 0.007, 10 steps of CE PGD.
 MART_PGD = {"name": "pgd", "eps": 0.031, "alpha": 0.007, "steps": 10}
-#: the attacks of the smoke parameters below (tests/test_defenses.py runs every defense with them on 8x8 digits)
+#: the attacks of the smoke parameters below (tests/contracts/test_defenses.py runs every defense with them on 8x8 digits)
 _TINY_PGD = {"name": "pgd", "eps": 0.1, "alpha": 0.05, "steps": 2}
 _TINY_PGD_L2 = {"name": "pgd_l2", "eps": 0.5, "alpha": 0.25, "steps": 2}
 

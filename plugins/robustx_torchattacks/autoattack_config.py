@@ -2,7 +2,7 @@
 
 Every value is the reference code's (``autoattack.py`` of fra31/auto-attack, packaged on PyPI as
 ``pyautoattack``: the ``AutoAttack.__init__`` defaults and ``_set_version``), and
-``tests/test_autoattack_fidelity.py`` checks each one against that code, so a number quoted as
+``tests/unit/test_autoattack_fidelity.py`` checks each one against that code, so a number quoted as
 "AutoAttack" here is the number RobustBench would report. Import-light: no torch.
 """
 

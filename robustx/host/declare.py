@@ -49,7 +49,7 @@ class Declaration:
     name: str
     aliases: tuple[str, ...] = ()
     description: str = ""
-    #: cheap parameters for the registry-driven tests (tests/test_attack_contract.py, test_defenses.py ...);
+    #: cheap parameters for the registry-driven tests (tests/contracts/test_attack_contract.py, test_defenses.py ...);
     #: None: the tests use the factory's defaults (or, for attacks, a budget from the threat model)
     smoke: Mapping[str, Any] | None = field(default=None, compare=False)
 

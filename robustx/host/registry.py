@@ -31,7 +31,7 @@ class Entry:
     aliases: tuple[str, ...] = ()
     description: str = ""
     conflict: str | None = None  # why this name is refused (two plugins registered it)
-    #: cheap parameters for the registry-driven contract tests (tests/test_attack_contract.py), kept with
+    #: cheap parameters for the registry-driven contract tests (tests/contracts/test_attack_contract.py), kept with
     #: the registration so a new component is tested with no test code; None: the tests derive their own
     smoke: dict[str, Any] | None = None
 

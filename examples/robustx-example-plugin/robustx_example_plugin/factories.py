@@ -27,7 +27,7 @@ class UniformNoise:
 
 
 # The declaration sits on the factory: name, aliases, description (default: the docstring's first line) and
-# the cheap parameters robustx's registry-driven contract tests use (tests/test_attack_contract.py).
+# the cheap parameters robustx's registry-driven contract tests use (tests/contracts/test_attack_contract.py).
 @component("example:uniform_noise", kind="attack", smoke={"eps": 0.5})  # noise needs a large budget to hurt
 def uniform_noise(model: "nn.Module", *, eps: Annotated[float, Range(ge=0, le=1)] = 0.1) -> UniformNoise:
     """random-sign noise at the Linf budget (baseline)"""

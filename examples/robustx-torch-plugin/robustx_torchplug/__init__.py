@@ -1,6 +1,6 @@
 """A plugin written the way most are: ``import torch`` at module level, catch-all ``robustx`` group.
 
-robustx must not import it for ``robustx --help`` (tests/test_lazy_plugins.py, bench/bench_startup.py).
+robustx must not import it for ``robustx --help`` (tests/e2e/test_lazy_plugins.py, bench/bench_startup.py).
 """
 
 import torch

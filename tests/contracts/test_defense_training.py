@@ -34,8 +34,8 @@ def context(model, create_attack=registry_attack, steps_per_epoch: int = 0) -> T
 
 
 #: defenses whose loss is a bound that tightens as their budget ramps up: the loss rises by design, so "the loss
-#: falls in 12 steps" is the wrong test; their training is tested where the bound is (tests/test_certify.py)
-TIGHTENING = {"ibp": "IBP's loss is the verified bound, which grows while eps ramps (tests/test_certify.py trains it)"}
+#: falls in 12 steps" is the wrong test; their training is tested where the bound is (tests/unit/test_certify.py)
+TIGHTENING = {"ibp": "IBP's loss is the verified bound, which grows while eps ramps (tests/unit/test_certify.py trains it)"}
 
 
 def build(name: str, **params):

@@ -25,7 +25,7 @@ from robustx.host.manager import PluginHost
 from robustx_datasets.sources import SOURCES
 
 MNIST_GZ = [r.filename for r in SOURCES["mnist"].files]
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass

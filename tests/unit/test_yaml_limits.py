@@ -25,7 +25,7 @@ def _bomb_recipe() -> str:
     import re
     from pathlib import Path
 
-    text = (Path(__file__).resolve().parents[1] / "recipes" / "quickstart.yaml").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "recipes" / "quickstart.yaml").read_text(encoding="utf-8")
     return re.sub(r"(?m)^description: .*$", lambda _: f"description: {bomb()}", text)
 
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, imported_modules, pip_install, run_cli, write_distribution
-from robustx.host.manager import PluginHost
 
 
 @pytest.fixture(scope="module")
@@ -73,11 +72,11 @@ def robustx_register_atacks(register):  # a typo: no such hook
 """
 
 
-def test_a_narrow_group_plugin_serves_only_its_hooks(tmp_path, monkeypatch, capsys):
+def test_a_narrow_group_plugin_serves_only_its_hooks(tmp_path, monkeypatch, capsys, plugin_host):
     write_distribution(tmp_path, "robustx-narrow", "robustx_narrow", NARROW, entry_name="narrow",
                        groups=("robustx.attacks",))
     monkeypatch.syspath_prepend(str(tmp_path))
-    host = PluginHost()
+    host = plugin_host()
     assert "narrow:identity" not in host.registry("dataset").all_names()
     assert host.plugins["narrow"].status == "not loaded"  # datasets do not need it
     assert "narrow:identity" in host.registry("attack")
@@ -88,11 +87,11 @@ def test_a_narrow_group_plugin_serves_only_its_hooks(tmp_path, monkeypatch, caps
     assert "narrow_net" not in host.registry("architecture")
 
 
-def test_one_name_for_two_modules_is_reported_and_the_first_kept(tmp_path, monkeypatch, capsys):
+def test_one_name_for_two_modules_is_reported_and_the_first_kept(tmp_path, monkeypatch, capsys, plugin_host):
     write_distribution(tmp_path, "robustx-one", "robustx_one", NARROW, entry_name="same", groups=("robustx.attacks",))
     write_distribution(tmp_path, "robustx-two", "robustx_two", NARROW, entry_name="same", groups=("robustx.recipes",))
     monkeypatch.syspath_prepend(str(tmp_path))
-    host = PluginHost()
+    host = plugin_host()
     assert "plugin 'same' is robustx_one in one entry-point group and robustx_two in robustx.recipes" \
         in capsys.readouterr().err
     assert host.plugins["same"].module == "robustx_one"

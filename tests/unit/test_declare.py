@@ -19,7 +19,7 @@ from robustx.host.manager import KINDS, PluginHost
 from robustx.config.published import publishes
 from robustx.config.threat import declared_threat, threat_model
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _module(name: str, **objects: object) -> types.ModuleType:

@@ -12,6 +12,7 @@ import robustx
 from robustx.base import checkpoint
 from robustx.base.errors import CheckpointError
 
+from conftest import fresh_plugin_host
 from helpers import StopAfterEpoch
 
 QUICK = ["train.epochs=2", "data.batch_size=128", "train.val_limit=64", "evaluate.limit=96",
@@ -50,7 +51,7 @@ def test_numbers_are_consistent(finished_run):
     assert accs["clean"] == finished_run["clean_accuracy"] > 0.5
     assert accs["pgd"] <= accs["clean"] and accs["fgsm"] <= accs["clean"]
     group = next(g for g in finished_run["threat_models"] if g["norm"] == "Linf")
-    assert set(group["attacks"]) >= {"fgsm", "pgd"}  # the grouping math itself: tests/test_threat_models.py
+    assert set(group["attacks"]) >= {"fgsm", "pgd"}  # the grouping math itself: tests/unit/test_threat_models.py
     assert finished_run["stochastic"] is False
 
 
@@ -80,16 +81,9 @@ def test_eval_command_reevaluates(finished_run):
 
 def test_resume_continues_exactly(tmp_path):
     """Killed after epoch 2 of 3, then resumed: bit-identical to 3 epochs straight (model, optimizer, schedule, RNG)."""
-    from robustx.host.manager import get_host
-
     straight = robustx.run_recipe("quickstart", QUICK + ["train.epochs=3"], out=str(tmp_path / "a"))
-    host = get_host()
-    name = host.register_plugin(StopAfterEpoch(2), "kill-after-2")
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            robustx.run_recipe("quickstart", QUICK + ["train.epochs=3"], out=str(tmp_path / "b"))
-    finally:
-        host.pm.unregister(name=name)
+    with fresh_plugin_host({"kill-after-2": StopAfterEpoch(2)}), pytest.raises(KeyboardInterrupt):
+        robustx.run_recipe("quickstart", QUICK + ["train.epochs=3"], out=str(tmp_path / "b"))
     run_dir = next((tmp_path / "b").iterdir())
     assert not (run_dir / "results.json").exists()
     resumed = robustx.run_recipe("quickstart", resume=str(run_dir))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import importlib
 import sys
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Iterator, Optional
 
 import pytest
 import yaml
@@ -29,16 +29,17 @@ EXAMPLE_PLUGIN = ROOT / "examples" / "robustx-example-plugin"
 
 
 @pytest.fixture(scope="module")
-def host() -> PluginHost:
+def host() -> Iterator[PluginHost]:
     """The built-in plugins plus the example plugin (imported from its folder, as an installed one would be)."""
+    from conftest import fresh_plugin_host
+
     sys.path.insert(0, str(EXAMPLE_PLUGIN))
     try:
         module = importlib.import_module("robustx_example_plugin")
     finally:
         sys.path.remove(str(EXAMPLE_PLUGIN))
-    plugins = PluginHost()
-    plugins.register_plugin(module, "example")
-    return plugins
+    with fresh_plugin_host({"example": module}, process_wide=False) as plugins:
+        yield plugins
 
 
 @pytest.fixture(scope="module")

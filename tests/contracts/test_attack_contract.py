@@ -46,7 +46,7 @@ def smoke_params(entry: Any) -> dict[str, Any]:
     return {spec.eps_param: DERIVED_BUDGET[norm]} if norm in DERIVED_BUDGET else {}
 
 
-#: every attack's contract parameters, read from the registry (tests/test_cascade.py starts from them too)
+#: every attack's contract parameters, read from the registry (tests/contracts/test_cascade.py starts from them too)
 CONTRACT_PARAMS: dict[str, dict[str, Any]] = {name: smoke_params(REGISTRY.get(name)) for name in NAMES}
 
 #: The least accuracy (absolute) an attack must take from the tiny model at its contract parameters.

@@ -6,7 +6,6 @@ import pytest
 
 from robustx.base.errors import DuplicateNameError, PluginError, UnknownNameError
 from robustx.host.hookspecs import hookimpl
-from robustx.host.manager import PluginHost
 from robustx.host.registry import Registry
 
 
@@ -61,10 +60,8 @@ class _PluginB:
         register("shared", factory)
 
 
-def test_duplicate_names_both_plugins_and_fails_on_use(capsys):
-    host = PluginHost(load_entry_points=False)
-    host.register_plugin(_PluginA(), "plugin_a")
-    host.register_plugin(_PluginB(), "plugin_b")
+def test_duplicate_names_both_plugins_and_fails_on_use(capsys, plugin_host):
+    host = plugin_host({"plugin_a": _PluginA(), "plugin_b": _PluginB()}, entry_points=False)
     reg = host.registry("attack")
     err = capsys.readouterr().err
     assert "plugin_a" in err and "plugin_b" in err and "'shared'" in err
@@ -73,28 +70,25 @@ def test_duplicate_names_both_plugins_and_fails_on_use(capsys):
         reg.get("shared")
 
 
-def test_provenance_records_registering_plugin():
-    host = PluginHost(load_entry_points=False)
-    host.register_plugin(_PluginA(), "plugin_a")
+def test_provenance_records_registering_plugin(plugin_host):
+    host = plugin_host({"plugin_a": _PluginA()}, entry_points=False)
     assert host.registry("attack").get("only_a").plugin == "plugin_a"
     assert host.plugins["plugin_a"].registered["attack"] == ["shared", "only_a"]
 
 
-def test_hook_that_raises_only_warns(capsys):
+def test_hook_that_raises_only_warns(capsys, plugin_host):
     class Broken:
         @hookimpl
         def robustx_register_attacks(self, register):
             raise RuntimeError("boom")
 
-    host = PluginHost(load_entry_points=False)
-    host.register_plugin(Broken(), "broken")
-    host.register_plugin(_PluginA(), "plugin_a")
+    host = plugin_host({"broken": Broken(), "plugin_a": _PluginA()}, entry_points=False)
     assert "only_a" in host.registry("attack")
     assert "plugin 'broken' failed in robustx_register_attacks (RuntimeError: boom)" in capsys.readouterr().err
     assert host.plugins["broken"].status == "failed"
 
 
-#: every registration hook by name (tests/test_hooks_documented.py checks that each hook is named in a test)
+#: every registration hook by name (tests/contracts/test_hooks_documented.py checks that each hook is named in a test)
 REGISTRATION_HOOKS = [
     ("robustx_register_attacks", "attack"),
     ("robustx_register_defenses", "defense"),
@@ -118,15 +112,14 @@ def test_every_registry_kind_has_its_hook_listed_here():
 
 
 @pytest.mark.parametrize(("hook", "kind"), REGISTRATION_HOOKS)
-def test_a_plugin_registers_through_each_hook(hook, kind):
+def test_a_plugin_registers_through_each_hook(hook, kind, plugin_host):
     """A third-party implementation of the hook fills exactly that kind's registry, with provenance."""
 
     def implementation(register):
         register(f"third:{kind}", factory, aliases=(f"third_{kind}",), description=f"a third-party {kind}")
 
     plugin = type("Plugin", (), {hook: staticmethod(hookimpl(implementation))})
-    host = PluginHost(load_entry_points=False)
-    host.register_plugin(plugin, "third")
+    host = plugin_host({"third": plugin}, entry_points=False)
     entry = host.registry(kind).get(f"third_{kind}")
     assert (entry.name, entry.plugin, entry.kind) == (f"third:{kind}", "third", kind)
     assert host.registry(kind).create(f"third:{kind}", "m") == ("made", "m", {})

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from helpers import ROOT, pip_install, run_cli, write_distribution
-from robustx.host.manager import PluginHost
 
 BROKEN = """
 raise RuntimeError("this plugin is broken on purpose")
@@ -22,8 +21,8 @@ def broken_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return site
 
 
-def test_broken_plugin_warns_once_and_rest_works(broken_site, capsys):
-    host = PluginHost()
+def test_broken_plugin_warns_once_and_rest_works(broken_site, capsys, plugin_host):
+    host = plugin_host()
     assert capsys.readouterr().err == ""  # nothing is imported before a hook is needed
     host.registry("attack")
     host.registry("dataset")
@@ -35,9 +34,8 @@ def test_broken_plugin_warns_once_and_rest_works(broken_site, capsys):
     assert "digits" in host.registry("dataset")
 
 
-def test_disable_env_blocks_a_plugin(broken_site, monkeypatch, capsys):
-    monkeypatch.setenv("ROBUSTX_DISABLE_PLUGINS", "broken, datasets")
-    host = PluginHost()
+def test_disable_env_blocks_a_plugin(broken_site, capsys, plugin_host):
+    host = plugin_host(disable="broken, datasets")
     host.load_all()
     assert capsys.readouterr().err == ""
     assert host.plugins["broken"].status == "disabled"

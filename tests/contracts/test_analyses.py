@@ -339,14 +339,13 @@ class _HostOnlyAttack:
         register("pgd_only_here", _test_pgd)
 
 
-def test_analyses_use_the_runs_plugin_host(run_dir, tmp_path):
+def test_analyses_use_the_runs_plugin_host(run_dir, tmp_path, plugin_host):
     """Attacks come from the host the run was loaded with, not from the process-wide one."""
     from robustx.base.errors import UnknownNameError
     from robustx.runs.rundir import AnalysisContext, load_run
     from robustx_analyses.analyses import robustness_curve
 
-    host = PluginHost()
-    host.register_plugin(_HostOnlyAttack(), "host_only")
+    host = plugin_host({"host_only": _HostOnlyAttack()}, process_wide=False)
     analysis = robustness_curve(attacks=[{"name": "pgd_only_here", "steps": 2}], n=8, eps=[0.0, 0.1], max_eps=0.1)
     summary = analysis(AnalysisContext(run_dir, run=load_run(run_dir, host=host), out_dir=tmp_path))
     assert summary["curves"]["pgd_only_here"]["eps"] == [0.0, 0.1]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from robustx.config.recipe import Recipe, apply_overrides, load_raw
 from robustx.runs.study import Study, resolve
 
 SHRINK = ["train.epochs=1", "data.limit=8", "data.batch_size=8", "evaluate.limit=4", "train.val_limit=4",
-          "evaluate.eot_samples=2", "evaluate.n_predictions=2"]
+          "evaluate.eot_samples=2", "evaluate.n_predictions=2", "train.track_examples=2"]
 
 
 def _cifar_recipes() -> list[str]:
@@ -46,11 +47,22 @@ def _planned_rows(name: str, overrides: list[str]) -> list[tuple[str, Recipe]]:
     return target.rows if isinstance(target, Study) else [(name, target)]
 
 
+def _two_steps(spec: Any) -> Any:
+    """``spec`` (a variant's overrides) with every iteration count above 2 lowered to 2: the same code, fewer steps."""
+    if isinstance(spec, dict):
+        return {k: min(v, 2) if k == "steps" and isinstance(v, int) else _two_steps(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [_two_steps(v) for v in spec]
+    return spec
+
+
 def _row_overrides(base: list[str]) -> dict[str, list[str]]:
     """recipe -> overrides that keep only the study rows whose combination no earlier recipe trains.
 
     Rows differing only in a number (an eps sweep, a seed) run the same code, so each study trains
     one row per new combination, and at least one row so its own evaluation and table still run.
+    The kept variants' own defenses train with at most 2 attack steps (as ``_cheaper_attacks`` does for
+    the recipe's defense).
     """
     seen: set[tuple] = set()
     plan: dict[str, list[str]] = {}
@@ -65,7 +77,7 @@ def _row_overrides(base: list[str]) -> dict[str, list[str]]:
         kept = kept or [0]
         overrides = []
         if raw.get("variants"):
-            variants = [raw["variants"][i] for i in sorted({k // n_values for k in kept})]
+            variants = [_two_steps(raw["variants"][i]) for i in sorted({k // n_values for k in kept})]
             overrides.append(f"variants={json.dumps(variants)}")
         if raw.get("sweep"):
             values = [raw["sweep"]["values"][i] for i in sorted({k % n_values for k in kept})]
@@ -97,9 +109,11 @@ def test_the_cifar_recipes_are_all_found():
 
 
 def _cheaper_attacks(name: str) -> list[str]:
-    """Fewer attack iterations, same code: 2 steps for every iterative attack the recipe itself lists, and
-    AutoAttack (covered by the attack contract tests; minutes on a ResNet on CPU) swapped for 2-step APGD.
-    Study rows that replace the defense keep their own (their training is one batch of 8 images)."""
+    """Fewer attack iterations, same code: 2 steps for every iterative attack the recipe itself lists (its
+    defense's own ``steps`` too: TRADES 10 steps on WRN-28-10 were 48 s of this module), and AutoAttack
+    (covered by the attack contract tests; minutes on a ResNet on CPU) swapped for 2-step APGD. Study rows
+    that replace the defense get the same in ``_row_overrides``. The report's analyses run with the cheap
+    parameters registered next to them (``smoke``, as in tests/contracts/test_analyses.py)."""
     raw, _ = load_raw(name)
     overrides = []
     for i, spec in enumerate(raw["evaluate"]["attacks"]):
@@ -114,9 +128,19 @@ def _cheaper_attacks(name: str) -> list[str]:
     defense = train.get("defense")
     if isinstance(defense, dict) and isinstance(defense.get("attack"), dict) and "steps" in defense["attack"]:
         overrides.append("train.defense.attack.steps=2")
+    if isinstance(defense, dict) and "steps" in defense:  # defenses that run their own attack (trades, adv_train_cw)
+        overrides.append("train.defense.steps=2")
     for j, spec in enumerate(defense.get("attacks", []) if isinstance(defense, dict) else []):
         if isinstance(spec, dict) and "steps" in spec:
             overrides.append(f"train.defense.attacks.{j}.steps=2")
+    analyses = get_host().registry("analysis")
+    for k, spec in enumerate(raw.get("report", {}).get("analyses", [])):  # the report's analyses: their smoke budgets
+        name = spec if isinstance(spec, str) else spec["name"]
+        smoke = analyses.get(name).smoke or {}
+        if isinstance(spec, str) and smoke:
+            overrides.append(f"report.analyses.{k}={json.dumps({'name': name, **smoke})}")
+        else:
+            overrides += [f"report.analyses.{k}.{key}={json.dumps(value)}" for key, value in smoke.items()]
     return overrides
 
 

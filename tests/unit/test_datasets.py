@@ -27,7 +27,7 @@ from robustx.config.params import validate_params
 from robustx.host.manager import PluginHost
 from robustx_datasets.sources import SOURCES
 
-REAL_MNIST = Path(os.environ.get("ROBUSTX_TEST_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+REAL_MNIST = Path(os.environ.get("ROBUSTX_TEST_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 OUR_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "svhn")
 
 
@@ -434,7 +434,7 @@ def test_no_shipped_recipe_hard_codes_the_data_root():
     """A root in a recipe would hide $ROBUSTX_DATA (issue 12); the default decides."""
     import yaml
 
-    recipes = sorted((Path(__file__).resolve().parents[1] / "recipes").glob("*.yaml"))
+    recipes = sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml"))
     assert len(recipes) > 10
     for path in recipes:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))

@@ -23,6 +23,7 @@ from robustx.train.ema import WeightAverage
 from robustx.datasets.mixed import MixedImageSet
 from robustx.base.errors import DataError, ParamError
 
+from conftest import fresh_plugin_host
 from helpers import StopAfterEpoch
 
 TINY: dict[str, Any] = {
@@ -95,17 +96,10 @@ def test_an_ema_run_validates_saves_and_evaluates_the_averaged_weights(tmp_path)
 
 
 def test_resume_with_ema_is_bitwise_exact(tmp_path):
-    from robustx.host.manager import get_host
-
     path = write(tmp_path, train={"epochs": 3})
     straight = robustx.run_recipe(str(path), out=str(tmp_path / "a"), device="cpu")
-    host = get_host()
-    name = host.register_plugin(StopAfterEpoch(2), "stop-after-2")
-    try:
-        with pytest.raises(KeyboardInterrupt):
-            robustx.run_recipe(str(path), out=str(tmp_path / "b"), device="cpu")
-    finally:
-        host.pm.unregister(name=name)
+    with fresh_plugin_host({"stop-after-2": StopAfterEpoch(2)}), pytest.raises(KeyboardInterrupt):
+        robustx.run_recipe(str(path), out=str(tmp_path / "b"), device="cpu")
     run_dir = next((tmp_path / "b").iterdir())
     resumed = robustx.run_recipe(str(path), resume=str(run_dir), device="cpu")
     a, b = Path(straight["run_dir"]), Path(resumed["run_dir"])

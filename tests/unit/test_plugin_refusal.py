@@ -11,7 +11,6 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-import robustx.host.manager
 from helpers import write_distribution
 from robustx.cli import cli
 from robustx.base.errors import DuplicateNameError, UnknownNameError
@@ -26,22 +25,11 @@ def robustx_register_attacks(register):
 """
 
 
-@pytest.fixture
-def fresh_host(monkeypatch):
-    """Installs a new process-wide host after the test's environment is set (restored afterwards)."""
-    def make() -> robustx.host.manager.PluginHost:
-        host = robustx.host.manager.PluginHost()
-        monkeypatch.setattr(robustx.host.manager, "_host", host)
-        return host
-
-    return make
-
-
-def test_a_refused_name_is_refused_under_its_aliases_and_shown(tmp_path, monkeypatch, fresh_host):
+def test_a_refused_name_is_refused_under_its_aliases_and_shown(tmp_path, monkeypatch, plugin_host):
     write_distribution(tmp_path, "robustx-impostor", "robustx_impostor", _IMPOSTOR, entry_name="aaa_impostor",
                        groups=("robustx.attacks",))
     monkeypatch.syspath_prepend(str(tmp_path))
-    attacks = fresh_host().registry("attack")
+    attacks = plugin_host().registry("attack")  # the process-wide host from here on: `robustx plugins` below uses it
     for name in ("pgd", "pgd_linf"):  # pgd_linf is the built-in pgd's alias: it must not pick one of the two
         with pytest.raises(DuplicateNameError, match="plugin 'aaa_impostor' registers attack 'pgd'"):
             attacks.resolve(name)
@@ -56,9 +44,8 @@ def test_a_refused_name_is_refused_under_its_aliases_and_shown(tmp_path, monkeyp
     assert "pgd (REFUSED: claimed by two plugins)" in next(line for line in lines if line.startswith("  attacks: fgsm"))
 
 
-def test_disable_plugins_warns_about_unknown_names_and_accepts_module_names(monkeypatch, capsys, fresh_host):
-    monkeypatch.setenv("ROBUSTX_DISABLE_PLUGINS", "robustx_training,trainnig")
-    host = fresh_host()
+def test_disable_plugins_warns_about_unknown_names_and_accepts_module_names(capsys, plugin_host):
+    host = plugin_host(disable="robustx_training,trainnig")
     warnings = capsys.readouterr().err.splitlines()
     assert ("robustx: warning: ROBUSTX_DISABLE_PLUGINS: no installed plugin is called 'trainnig' (did you mean "
             "'training'") in warnings[0] and len(warnings) == 1  # robustx_training is the module of 'training'
@@ -70,9 +57,8 @@ def test_disable_plugins_warns_about_unknown_names_and_accepts_module_names(monk
     assert host.plugins["training"].status == "disabled"
 
 
-def test_a_recipe_needing_a_disabled_plugin_names_it(monkeypatch, fresh_host):
-    monkeypatch.setenv("ROBUSTX_DISABLE_PLUGINS", "training")
-    fresh_host()
+def test_a_recipe_needing_a_disabled_plugin_names_it(plugin_host):
+    plugin_host(disable="training")
     result = CliRunner().invoke(cli, ["recipe", "validate", "quickstart", "data.augment=crop_flip"])
     assert result.exit_code == 1
     assert "plugin 'training', which registers" in result.output and "is disabled by ROBUSTX_DISABLE_PLUGINS" \

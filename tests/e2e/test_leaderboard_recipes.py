@@ -2,7 +2,7 @@
 
 CIFAR-10 is written in its genuine archive format by tests/data_writers.py (40 images); the generated
 images are a small NPZ in Wang et al. 2023's layout. The recipe's own WRN-28-10 also runs in
-tests/test_recipes_cifar.py (every shipped CIFAR recipe); here the net is shrunk so the check of the
+tests/e2e/test_recipes_cifar.py (every shipped CIFAR recipe); here the net is shrunk so the check of the
 ingredients stays fast.
 """
 

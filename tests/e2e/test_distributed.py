@@ -28,7 +28,7 @@ from robustx.base import distributed
 from robustx.cli.main import cli
 from robustx.base.errors import RobustxError
 
-HERE = Path(__file__).parent
+HERE = Path(__file__).resolve().parents[1]  # tests/: ddp_job.py
 RECIPE: dict[str, Any] = {
     "name": "ddp_tiny", "description": "PGD-AT on digits for the distributed tests", "seed": 3,
     "data": {"name": "digits", "batch_size": 64, "val_split": 0.1, "limit": 384, "test_limit": 96},

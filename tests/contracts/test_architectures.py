@@ -19,7 +19,7 @@ PROVIDED = ("num_classes", "in_channels", "image_size")
 SHAPES = {"cifar": (3, 32), "mnist": (1, 28)}
 ARCHITECTURES = PluginHost().registry("architecture")
 NAMES = [entry.name for entry in ARCHITECTURES if entry.pattern is None]
-DOC = Path(__file__).resolve().parents[1] / "docs" / "architectures.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "architectures.md"
 
 #: cheaper settings for the parametrized build test (the defaults are covered by named variants, e.g.
 #: wrn_28_10), declared next to each architecture (``@component(..., smoke={...})``)

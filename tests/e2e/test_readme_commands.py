@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from robustx.cli import cli
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHARED_DATA = ROOT.parent / "shared" / "data"
 
 #: README command (or, ending in a space, its start) -> why it is not run here
@@ -27,7 +27,7 @@ SKIP = {
     "python3 -m venv .venv": "creates a virtual environment (this test runs inside one)",
     ". .venv/bin/activate": "activates the virtual environment this test already runs in",
     "pip install ": "installs packages from the network (whatever the extras)",
-    "python -m pytest -q -p no:cacheprovider": "the whole test suite, which contains this test",
+    "python -m pytest ": "the whole test suite (or one layer of it), which contains this test",
     "robustx recipe run mat_rand_wrn": "downloads CIFAR-10 (170.5 MB) and trains a wide ResNet-18 for 50 epochs",
 }
 _TINY_EVAL = ["evaluate.limit=16", "train.val_limit=16", "--quiet"]

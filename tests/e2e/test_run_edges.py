@@ -14,7 +14,8 @@ import robustx
 from robustx.cli import cli
 from robustx.base import checkpoint
 from robustx.base.errors import CheckpointError, DivergenceError, RecipeError
-from robustx.host.manager import get_host
+
+from conftest import fresh_plugin_host
 
 # digits, plain training, 2 epochs of 2 batches, clean evaluation only: about a second per run
 TINY = ["data.limit=256", "data.batch_size=128", "train.epochs=2", "train.defense={name: standard}",
@@ -39,13 +40,9 @@ class _OnEpochEnd:
 
 def _run_with(plugin: _OnEpochEnd, overrides: list[str], out: Path) -> tuple[Path, BaseException]:
     """Run quickstart with ``plugin`` registered; return the run directory it left and the exception."""
-    host = get_host()
-    name = host.register_plugin(plugin, f"test-{plugin.action}")
-    try:
-        with pytest.raises((KeyboardInterrupt, DivergenceError)) as caught:
-            robustx.run_recipe("quickstart", overrides, out=str(out))
-    finally:
-        host.pm.unregister(name=name)
+    with fresh_plugin_host({f"test-{plugin.action}": plugin}), \
+            pytest.raises((KeyboardInterrupt, DivergenceError)) as caught:
+        robustx.run_recipe("quickstart", overrides, out=str(out))
     (run_dir,) = list(out.iterdir())
     return run_dir, caught.value
 
