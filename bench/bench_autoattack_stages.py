@@ -23,8 +23,8 @@ STAGES = ("apgd-ce", "apgd-t", "fab-t", "square")
 
 
 def ours(model: torch.nn.Module, stage: str, norm: str, eps: float, n_classes: int):  # noqa: ANN201
-    from robustx_torchattacks.autoattack_config import PUBLISHED, VERSIONS
     from robustx_torchattacks.autoattack_cascade import build_stage
+    from robustx_torchattacks.autoattack_config import PUBLISHED, VERSIONS
 
     spec = next(s for s in VERSIONS["standard"] if s.name == stage)
     attack = build_stage(model, spec, norm=norm, eps=eps, n_classes=n_classes, budget=PUBLISHED)

@@ -25,9 +25,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from bench_confidence import confidence
 
 import robustx
-from bench_confidence import confidence
 from robustx.evaluation.anymodel import load_data
 
 EPSILONS = (0.1, 0.2, 0.3)

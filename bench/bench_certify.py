@@ -64,11 +64,10 @@ def trained(x: torch.Tensor, y: torch.Tensor, sigma: float = 0.0) -> ArtFriendly
 
 
 def bench_ibp(x: torch.Tensor, y: torch.Tensor, eps: float) -> None:
-    import io
     import contextlib
+    import io
 
     from art.estimators.certification.interval import PyTorchIBPClassifier
-
     from robustx_certify import ibp
 
     model = trained(x, y)
@@ -95,9 +94,8 @@ def bench_ibp(x: torch.Tensor, y: torch.Tensor, eps: float) -> None:
 
 def bench_smoothing(x: torch.Tensor, y: torch.Tensor, sigma: float, n: int, n0: int, alpha: float) -> None:
     from art.estimators.certification.randomized_smoothing import PyTorchRandomizedSmoothing
-    from scipy.stats import beta
-
     from robustx_certify.smoothing import Smoothed
+    from scipy.stats import beta
 
     model = trained(x, y, sigma)
     smooth = Smoothed(model, 10, sigma, batch_size=1000, seed=0)
@@ -127,10 +125,11 @@ def bench_smoothing(x: torch.Tensor, y: torch.Tensor, sigma: float, n: int, n0: 
 
 
 def bench_invariant(run_dir: str, eps: float, n: int) -> None:
+    from robustx_certify import ibp
+
+    from robustx.config.threat import declared_threat
     from robustx.host.manager import get_host
     from robustx.runs.rundir import load_run
-    from robustx.config.threat import declared_threat
-    from robustx_certify import ibp
 
     run = load_run(run_dir)
     model = run.model(device="cpu")

@@ -30,12 +30,12 @@ def worker(args: argparse.Namespace) -> None:
 
     import robustx
     from robustx.base import distributed
-    from robustx.datasets.bundle import ImageSet
-    from robustx.train.defense import TrainContext
-    from robustx.datasets.batches import DeviceImageSet
-    from robustx.train.epoch import train_one_epoch
-    from robustx.host.manager import registry
     from robustx.base.device import resolve_device
+    from robustx.datasets.batches import DeviceImageSet
+    from robustx.datasets.bundle import ImageSet
+    from robustx.host.manager import registry
+    from robustx.train.defense import TrainContext
+    from robustx.train.epoch import train_one_epoch
 
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

@@ -21,10 +21,10 @@ import time
 import torch
 
 import robustx
-from robustx.train.defense import TrainContext
 from robustx.datasets.batches import DeviceImageSet
-from robustx.train.epoch import train_one_epoch
 from robustx.host.manager import registry
+from robustx.train.defense import TrainContext
+from robustx.train.epoch import train_one_epoch
 
 PGD = {"name": "pgd", "eps": 0.3, "alpha": 0.04, "steps": 10}
 DEFENSES = {

@@ -22,12 +22,12 @@ from typing import Any
 import torch
 
 import robustx
-from robustx.train.defense import TrainContext
 from robustx.datasets.batches import DeviceImageSet
-from robustx.train.ema import WeightAverage
 from robustx.datasets.mixed import MixedImageSet
-from robustx.train.epoch import train_one_epoch
 from robustx.host.manager import registry
+from robustx.train.defense import TrainContext
+from robustx.train.ema import WeightAverage
+from robustx.train.epoch import train_one_epoch
 
 PGD = {"name": "pgd", "eps": 0.1, "alpha": 0.025, "steps": 10}
 TRADES = {"name": "trades", "eps": 0.1, "alpha": 0.025, "steps": 10, "beta": 6.0}

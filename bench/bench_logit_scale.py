@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from bench_confidence import confidence
 from torch import nn
 
 import robustx
-from bench_confidence import confidence
 from robustx.evaluation.anymodel import load_data
 
 PAPER_MARGIN = 3.0

@@ -20,11 +20,11 @@ import statistics
 
 import torch
 
-from robustx.datasets.bundle import DatasetInfo, ImageSet
-from robustx.train.defense import TrainContext
 from robustx.datasets.batches import DeviceImageSet
-from robustx.train.epoch import train_one_epoch
+from robustx.datasets.bundle import DatasetInfo, ImageSet
 from robustx.host.manager import registry
+from robustx.train.defense import TrainContext
+from robustx.train.epoch import train_one_epoch
 
 ATTACKS = [{"name": "pgd", "eps": 0.1}, {"name": "pgd_l2", "eps": 1.5}]
 

@@ -23,11 +23,11 @@ import torch
 import torch.nn.functional as F
 
 import robustx
-from robustx.datasets.bundle import ImageSet
-from robustx.train.defense import TrainContext
 from robustx.datasets.batches import DeviceImageSet
-from robustx.train.epoch import train_one_epoch
+from robustx.datasets.bundle import ImageSet
 from robustx.host.manager import registry
+from robustx.train.defense import TrainContext
+from robustx.train.epoch import train_one_epoch
 from robustx.train.precision import StepPrecision, prepare_model
 
 EPS, ALPHA, STEPS, LR = 8 / 255, 2 / 255, 10, 0.1

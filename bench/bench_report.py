@@ -36,7 +36,7 @@ def screenshots(report: Path, screens: Path) -> list[Path]:
         page.goto(report.as_uri(), wait_until="load")
         page.wait_for_timeout(1500)
         for projection in ("adversarial", "random"):
-            radio = page.locator(f"#surfaces input[type=radio]").nth(0 if projection == "adversarial" else 1)
+            radio = page.locator("#surfaces input[type=radio]").nth(0 if projection == "adversarial" else 1)
             if radio.count():
                 radio.check()
                 page.wait_for_timeout(800)

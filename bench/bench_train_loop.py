@@ -21,10 +21,10 @@ import torch
 import torch.nn.functional as F
 
 import robustx
-from robustx.train.defense import TrainContext
 from robustx.datasets.batches import DeviceImageSet
-from robustx.train.epoch import train_one_epoch
 from robustx.host.manager import registry
+from robustx.train.defense import TrainContext
+from robustx.train.epoch import train_one_epoch
 
 EPS, ALPHA, STEPS, BATCH, LR = 0.3, 0.04, 10, 128, 0.01
 

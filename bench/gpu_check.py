@@ -82,11 +82,11 @@ def reset_memory(device: torch.device) -> None:
 def robustx_step(s: Settings, device: torch.device, precision: str, channels_last: bool, compile_: bool,
                  data: tuple[torch.Tensor, torch.Tensor]) -> Callable[[int, int], None]:
     """Train on batches [first, last) through robustx's engine (as a recipe does)."""
-    from robustx.datasets.bundle import ImageSet
-    from robustx.train.defense import TrainContext
     from robustx.datasets.batches import DeviceImageSet
-    from robustx.train.epoch import train_one_epoch
+    from robustx.datasets.bundle import ImageSet
     from robustx.host.manager import registry
+    from robustx.train.defense import TrainContext
+    from robustx.train.epoch import train_one_epoch
     from robustx.train.precision import StepPrecision, prepare_model
 
     model = build_model(s, device)
@@ -171,8 +171,8 @@ def throughput(make: Callable[..., Callable[[int, int], None]], s: Settings, dev
 def autoattack_throughput(s: Settings, device: torch.device, data: tuple[torch.Tensor, torch.Tensor]) -> dict:
     """robustx's evaluation of ``s.aa_attack`` on ``s.aa_images`` images of an (untrained) model."""
     from robustx.config.components import attack_builder
-    from robustx.datasets.bundle import ImageSet
     from robustx.datasets.batches import DeviceImageSet
+    from robustx.datasets.bundle import ImageSet
     from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes, results_from
     from robustx.host.manager import get_host
 

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from robustx.datasets.bundle import DatasetBundle, DatasetInfo, ImageSet
-from robustx.train.defense import Defense, TrainContext
 from robustx.base.errors import RobustxError
 from robustx.base.version import __version__
-from robustx.host.hookspecs import hookimpl, hookspec
 from robustx.config.markers import Range
+from robustx.datasets.bundle import DatasetBundle, DatasetInfo, ImageSet
 from robustx.host.declare import component, register_declared
+from robustx.host.hookspecs import hookimpl, hookspec
+from robustx.train.defense import Defense, TrainContext
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -181,7 +181,6 @@ def train_tiny_net(x, y, preprocess=lambda x: x):
 @pytest.fixture(scope="session")
 def tiny_model(digits_tensors):
     """A TinyNet trained for a second on digits (~95% clean test accuracy), in eval mode."""
-    import torch
 
     x, y, _, _ = digits_tensors
     model = train_tiny_net(x, y)

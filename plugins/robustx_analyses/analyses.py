@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal, Optional
 
-from robustx.host.declare import component, declarations
 from robustx.config.markers import Range
+from robustx.host.declare import component, declarations
 
 Direction = Literal["random", "ce", "ll", "cw"]
 RandomKind = Literal["sign", "gaussian"]

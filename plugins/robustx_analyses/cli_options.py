@@ -83,8 +83,8 @@ class AttackSpec(click.ParamType):
     name = "ATTACK"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        from robustx.cli.eval_cmd import parse_attack_option
         from robustx.base.errors import RobustxError
+        from robustx.cli.eval_cmd import parse_attack_option
 
         if isinstance(value, dict):
             return value

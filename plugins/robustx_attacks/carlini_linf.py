@@ -5,8 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from robustx.evaluation.attack_guard import check_images, finish, model_guard
 from robustx.base.functional import logit_margin
+from robustx.evaluation.attack_guard import check_images, finish, model_guard
 
 
 class CWLinf:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from robustx.host.declare import component
 from robustx.config.markers import Range
 from robustx.config.threat import threat_model
+from robustx.host.declare import component
 
 if TYPE_CHECKING:
     from torch import nn

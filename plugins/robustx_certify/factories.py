@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Optional
 
-from robustx.host.declare import component
 from robustx.base.errors import ParamError
 from robustx.config.markers import Range
+from robustx.host.declare import component
 
 if TYPE_CHECKING:
     from robustx.train.defense import Defense

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from robustx.base.network import offline
 from robustx.base.errors import DataError
+from robustx.base.network import offline
 
 from .sources import SOURCES
 

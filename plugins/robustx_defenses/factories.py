@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from robustx.host.declare import component
 from robustx.base.errors import ParamError
 from robustx.config.markers import Check, Range
+from robustx.host.declare import component
 
 from .awp import parse_awp
 from .schedule import parse_eps_schedule

@@ -15,11 +15,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from robustx.base.functional import logit_margin
 from robustx.train.defense import Defense, TrainContext
 
 from .base import MixedNaturalDefense
 from .schedule import EpsSchedule
-from robustx.base.functional import logit_margin
 
 Norm = Literal["l1", "l2", "l2_squared"]
 Reduction = Literal["sum", "mean"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated
 
-from robustx.host.declare import component
 from robustx.config.markers import Range
+from robustx.host.declare import component
 
 if TYPE_CHECKING:
     from torch import nn

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional
 
-from robustx.host.declare import component
 from robustx.config.markers import Range
+from robustx.host.declare import component
 
 if TYPE_CHECKING:
     from robustx.datasets.bundle import DatasetBundle

@@ -8,9 +8,9 @@ from typing import Any
 
 import torch
 
+from robustx.base.errors import DataError
 from robustx.datasets.bundle import DatasetBundle, DatasetInfo, ImageSet
 from robustx.datasets.loader import LazyImages
-from robustx.base.errors import DataError
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".ppm", ".bmp", ".pgm", ".tif", ".tiff", ".webp")  # ImageFolder's
 IN_MEMORY_BYTES = 1 << 30  # decoded uint8 images up to this size are loaded whole (the fast path)

@@ -24,8 +24,8 @@ import types
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from robustx.host.declare import component
 from robustx.base.errors import CheckpointError, RobustxError, UnknownNameError, did_you_mean
+from robustx.host.declare import component
 
 DEFAULT_MODEL_DIR = "~/.cache/robustx/models"
 MODEL_DIR_ENV = "ROBUSTX_MODEL_DIR"

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from robustx.host.declare import component
 from robustx.config.published import publishes
 from robustx.config.threat import threat_model
+from robustx.host.declare import component
 
 from .autoattack_config import PUBLISHED, Budget
 from .factories import Budget as EpsBudget

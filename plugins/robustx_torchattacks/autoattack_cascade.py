@@ -20,8 +20,7 @@ import torchattacks
 from torch import nn
 from torchattacks.attack import Attack
 
-from .autoattack_config import (APGD_RHO, N_TARGET_CLASSES, SQUARE_P_INIT, SQUARE_RESC_SCHEDULE, VERSIONS, Budget,
-                                Stage)
+from .autoattack_config import APGD_RHO, N_TARGET_CLASSES, SQUARE_P_INIT, SQUARE_RESC_SCHEDULE, VERSIONS, Budget, Stage
 
 
 def build_stage(model: nn.Module, stage: Stage, *, norm: str, eps: float, n_classes: int, budget: Budget) -> Attack:

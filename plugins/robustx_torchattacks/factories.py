@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
-from robustx.host.declare import component
 from robustx.config.markers import Range
 from robustx.config.threat import threat_model
+from robustx.host.declare import component
 
 if TYPE_CHECKING:
     from torch import nn
@@ -258,8 +258,8 @@ def fab(model: "nn.Module", *, norm: Literal["Linf", "L2", "L1"] = "L2", steps: 
     """
     import torchattacks
 
-    from robustx.evaluation.attack_guard import num_classes_of
     from robustx.config.threat import budget_bound
+    from robustx.evaluation.attack_guard import num_classes_of
 
     def build(x):  # noqa: ANN001, ANN202 - FAB's eps only bounds its random restarts: make it the whole box
         return torchattacks.FAB(model, norm=norm, eps=budget_bound(norm, tuple(x.shape[1:])),

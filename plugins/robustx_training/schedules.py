@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Optional
 
-from robustx.host.declare import component
 from robustx.config.markers import Range
+from robustx.host.declare import component
 
 Epoch = Annotated[int, Range(ge=0)]
 

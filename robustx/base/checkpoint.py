@@ -14,10 +14,9 @@ from typing import Any
 import torch
 
 from robustx.base.errors import CheckpointError
-from robustx.base.files import atomic_target
+from robustx.base.files import atomic_target, reason
 from robustx.base.files import write_text_atomic as write
 from robustx.base.hub import download, is_hub
-from robustx.base.files import reason
 
 META_KEY = "robustx"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from robustx.base.errors import RobustxError
 from robustx.base.distributed import local_device
+from robustx.base.errors import RobustxError
 
 if TYPE_CHECKING:
     import torch

@@ -62,8 +62,13 @@ def cache_dir() -> Path | None:
 def download(uri: str) -> Path:
     """The local (cached) path of a hub file, downloaded first unless offline."""
     from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError, \
-        RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import (
+        EntryNotFoundError,
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
 
     ref = parse(uri)
     cache = cache_dir()

@@ -16,8 +16,8 @@ import signal
 import threading
 from collections.abc import Iterator
 
-from robustx.base.errors import RobustxError
 from robustx.base import distributed
+from robustx.base.errors import RobustxError
 
 #: signals that ask a run to stop at the next batch boundary (SIGUSR1: Slurm's ``--signal=USR1@SECONDS``)
 STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGUSR1", None)) if s)

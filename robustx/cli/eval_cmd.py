@@ -59,8 +59,8 @@ def _certify_option(text: str) -> dict:
 def _any_model(model: str, weights: str | None, dataset: str | None, data_root: str | None, normalize: bool,
                specs: list[dict], limit: int | None, device: str, quiet: bool, audit: str | None,
                certify: list[dict] | None = None) -> dict:
-    from robustx.evaluation.anymodel import evaluate, load_any_model
     from robustx.datasets.bundle import open_dataset
+    from robustx.evaluation.anymodel import evaluate, load_any_model
     from robustx.host.manager import get_host
 
     host = get_host()

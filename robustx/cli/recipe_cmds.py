@@ -66,8 +66,8 @@ def validate_cmd(name_or_path: str, overrides: tuple[str, ...]) -> None:
 
     OVERRIDES are key=value pairs, exactly as for `robustx recipe run`.
     """
-    from robustx.host.manager import get_host
     from robustx.config.recipe import apply_overrides, load_raw
+    from robustx.host.manager import get_host
     from robustx.runs.study import Study, resolve
 
     raw, source = load_raw(name_or_path)
@@ -169,8 +169,8 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
         args += (["--resume", resume] if resume else []) + (["--quiet"] if quiet else [])
         args += [part for name in loggers for part in ("--logger", name)]
         raise SystemExit(relaunch(nproc, args))
-    from robustx.runs.entry import run_recipe
     from robustx.evaluation.results import terminal_table
+    from robustx.runs.entry import run_recipe
 
     echo = None if quiet else (lambda msg: click.echo(msg, err=True))
     results = run_recipe(name_or_path, overrides, out=out, device=device, resume=resume,

@@ -48,9 +48,9 @@ def launch_from_cli(name_or_path: str, overrides: tuple[str, ...], *, out: str, 
     """``robustx recipe run STUDY --launcher ...``: submit, wait (local), print the table; failed rows -> exit 1."""
     from pathlib import Path
 
+    from robustx.base.errors import RobustxError
     from robustx.runs.cluster.launch import launch_study
     from robustx.runs.cluster.options import load_options
-    from robustx.base.errors import RobustxError
 
     options = load_options(launcher, config, given)
     if resume is not None:

@@ -24,8 +24,8 @@ from typing import Annotated, Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 from robustx.base.errors import ParamError, short
-from robustx.config.params import CONFIG, Bool, Str, carry, typed
 from robustx.config.markers import INT_MAX, Component, Range
+from robustx.config.params import CONFIG, Bool, Str, carry, typed
 
 MAX_EPOCHS = 100_000  # sane upper bound: `epochs: 1.0e+18` is a typo, not a plan
 Precision = Literal["fp32", "bf16", "fp16"]

@@ -36,12 +36,32 @@ import typing
 from dataclasses import dataclass
 from typing import Annotated, Any, Callable
 
-from pydantic import (AfterValidator, AllowInfNan, BaseModel, BeforeValidator, ConfigDict, Field, Strict,
-                      TypeAdapter, ValidationError, WrapValidator, create_model)
+from pydantic import (
+    AfterValidator,
+    AllowInfNan,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    TypeAdapter,
+    ValidationError,
+    WrapValidator,
+    create_model,
+)
 from pydantic_core import PydanticCustomError
 
 from robustx.base.errors import ParamError, RecipeError, RobustxError, did_you_mean, short
-from robustx.config.markers import _FRACTION, INT_MAX, AllowNonFinite, Check, Component, Range, parse_fraction, parse_number
+from robustx.config.markers import (
+    _FRACTION,
+    INT_MAX,
+    AllowNonFinite,
+    Check,
+    Component,
+    Range,
+    parse_fraction,
+    parse_number,
+)
 
 #: how robustx reads values everywhere: no inf/nan, unless a field says AllowNonFinite()
 CONFIG = ConfigDict(allow_inf_nan=False, arbitrary_types_allowed=True, protected_namespaces=())

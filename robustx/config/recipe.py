@@ -17,11 +17,27 @@ from pydantic import ValidationError
 
 from robustx.base import safe_yaml
 from robustx.base.errors import ParamError, RecipeError, UnknownNameError, did_you_mean, short
-from robustx.config.components import (ARCH_PROVIDED, DATA_PROVIDED, SCHEDULE_PROVIDED, as_spec, check_component,
-                                       validate_attack, validate_defense, with_defaults)
+from robustx.config.components import (
+    ARCH_PROVIDED,
+    DATA_PROVIDED,
+    SCHEDULE_PROVIDED,
+    as_spec,
+    check_component,
+    validate_attack,
+    validate_defense,
+    with_defaults,
+)
 from robustx.config.data_source import check_data_available
-from robustx.config.models import (SECTIONS, DataSettings, EvaluateSettings, ModelSettings, RecipeSettings,
-                                   ReportSettings, TrainSettings, accepted_keys)
+from robustx.config.models import (
+    SECTIONS,
+    DataSettings,
+    EvaluateSettings,
+    ModelSettings,
+    RecipeSettings,
+    ReportSettings,
+    TrainSettings,
+    accepted_keys,
+)
 from robustx.config.params import one_line
 from robustx.host.manager import PluginHost, get_host
 

@@ -19,11 +19,11 @@ from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, PydanticJsonSchemaWarning
 
 from robustx.config import models as recipe_models
-from robustx.config.models import PLACEHOLDER
 from robustx.config.components import POSITIONAL, PROVIDED
-from robustx.config.specs import NON_PARAMS
-from robustx.config.params import CONFIG, nested_kind, param_model, to_pydantic
 from robustx.config.markers import Range
+from robustx.config.models import PLACEHOLDER
+from robustx.config.params import CONFIG, nested_kind, param_model, to_pydantic
+from robustx.config.specs import NON_PARAMS
 from robustx.host.manager import PluginHost, get_host
 
 #: numbers may be written as strings: exact fractions (8/255) and what YAML 1.1 leaves a string (1e-3)

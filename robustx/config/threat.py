@@ -25,9 +25,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from robustx.base.errors import ParamError, PluginError, RobustxError, short
 from robustx.config.specs import attack_params
-from robustx.base.errors import ParamError, PluginError, short
-from robustx.base.errors import RobustxError
 from robustx.host.manager import get_host
 
 Norm = Literal["Linf", "L2", "L1"]

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from robustx.datasets.bundle import ImageSet
 from robustx.datasets.augment import augment_batch
+from robustx.datasets.bundle import ImageSet
 
 if TYPE_CHECKING:
     from robustx.base.distributed import Shard

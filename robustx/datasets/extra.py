@@ -19,16 +19,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from robustx.base.errors import DataError
+from robustx.base.errors import CheckpointError, DataError
 from robustx.config.extra_data import FOLDER_DATASET, resolve_path
-from robustx.base.errors import CheckpointError
-from robustx.datasets.bundle import ImageSet
 from robustx.datasets.bundle import ImageSet, open_dataset
 from robustx.host.manager import warn
 
 if TYPE_CHECKING:
-    from robustx.datasets.bundle import DatasetInfo, ImageSet
     from robustx.config.models import DataSettings, ExtraSettings
+    from robustx.datasets.bundle import DatasetInfo, ImageSet
     from robustx.host.manager import PluginHost
 
 def load_extra(spec: "ExtraSettings", info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> "ImageSet":

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from robustx.datasets.bundle import ImageSet
 from robustx.datasets.augment import augment_batch
 from robustx.datasets.batches import DeviceImageSet
+from robustx.datasets.bundle import ImageSet
 
 if TYPE_CHECKING:
     from robustx.base.distributed import Shard

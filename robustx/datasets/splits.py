@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     import torch
 
     from robustx.config.models import DataSettings
-
     from robustx.datasets.batches import DeviceImageSet
 
 

@@ -11,18 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from robustx.base.errors import DataError, RobustxError
-from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
 from robustx.base.device import resolve_device
-from robustx.base.errors import CheckpointError
+from robustx.base.errors import CheckpointError, DataError, RobustxError
+from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
 from robustx.config.threat import threat_resolver
-from robustx.datasets.bundle import ImageSet
-from robustx.datasets.bundle import open_dataset
+from robustx.datasets.bundle import ImageSet, open_dataset
+from robustx.evaluation.audit import audit_level
 from robustx.evaluation.audit import run_audit as _audit
+from robustx.evaluation.certification import certify_results
 from robustx.host.manager import get_host
 from robustx.models.build import create_model
-from robustx.evaluation.audit import audit_level
-from robustx.evaluation.certification import certify_results
 
 if TYPE_CHECKING:
     import torch

@@ -7,6 +7,7 @@ report, so the bracket is worded the same everywhere.
 from __future__ import annotations
 
 from typing import Any
+
 from robustx.config.threat import fmt_eps
 
 

@@ -20,11 +20,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from robustx.evaluation.certificates import CertOutcome
 from robustx.base.distributed import is_main
+from robustx.base.errors import PluginError
 from robustx.base.progress import progress_bar
 from robustx.evaluation import certificates as store
-from robustx.base.errors import PluginError
+from robustx.evaluation.certificates import CertOutcome
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,8 +32,8 @@ if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from robustx.host.manager import PluginHost
     from robustx.evaluation.worstcase import Outcomes
+    from robustx.host.manager import PluginHost
 
 #: slack when comparing a certified radius with a budget (both float32 / float64 views of one number)
 RADIUS_TOLERANCE = 1e-9

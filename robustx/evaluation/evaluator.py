@@ -12,14 +12,13 @@ from torch import nn
 
 from robustx.base.errors import RobustxError
 from robustx.base.progress import progress_bar
-from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
-from robustx.config.threat import attribute_threat, threat_resolver
-from robustx.evaluation.worstcase import AttackOutcome, Outcomes, summarize, threat_name
-from robustx.datasets.batches import DeviceImageSet
-from robustx.config.specs import attack_params, restart_specs
-from robustx.evaluation.stochastic import EOTModel, correct_fraction, is_stochastic
 from robustx.base.seeding import rng_state, set_rng_state
-from robustx.base.seeding import set_rng_state
+from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
+from robustx.config.specs import attack_params, restart_specs
+from robustx.config.threat import attribute_threat, threat_resolver
+from robustx.datasets.batches import DeviceImageSet
+from robustx.evaluation.stochastic import EOTModel, correct_fraction, is_stochastic
+from robustx.evaluation.worstcase import AttackOutcome, Outcomes, summarize, threat_name
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Callable[[torch.Tensor, torch.Tensor], torch.Tensor]]
 ThreatOf = Callable[[dict[str, Any]], "dict[str, Any] | None"]
@@ -86,8 +85,8 @@ def evaluate_outcomes(model: nn.Module, data: DeviceImageSet, attacks: list[dict
     saves the outcomes after every attack and the attack in flight per batch, and continues an
     attack a kill cut; a stop request (``config.stop``) raises ``EvalInterrupted`` after its batch.
     """
-    from robustx.evaluation.resumable import attack_key
     from robustx.evaluation.outcomes import outcome_key, same_examples
+    from robustx.evaluation.resumable import attack_key
 
     threat_of = threat_of or threat_resolver()
     model.eval()
@@ -125,8 +124,8 @@ def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec:
                 create_attack: AttackFactory, config: EvalConfig, threat_of: ThreatOf, clean: torch.Tensor,
                 predictions: int, stochastic: bool, *, done: list[AttackOutcome] | None = None, store: Any = None,
                 key: str = "", labels: torch.Tensor | None = None) -> AttackOutcome:
-    from robustx.evaluation.resumable import examples_key
     from robustx.evaluation import cascade
+    from robustx.evaluation.resumable import examples_key
 
     name = spec["name"]
     row: dict[str, Any] = {"name": name, "label": spec.get("label") or name, "params": attack_params(spec)}

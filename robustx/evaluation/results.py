@@ -9,10 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from robustx.evaluation.audit import report as audit_report
 from robustx.config.threat import fmt_eps
-from robustx.evaluation.bracket import certifier_lines, group_line
-from robustx.evaluation.bracket import markdown_section
+from robustx.evaluation.audit import report as audit_report
+from robustx.evaluation.bracket import certifier_lines, group_line, markdown_section
 
 
 def _fmt_params(params: dict[str, Any]) -> str:

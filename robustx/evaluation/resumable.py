@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
 from robustx.base.errors import CheckpointError
 from robustx.base.seeding import rng_state
 

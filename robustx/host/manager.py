@@ -21,11 +21,10 @@ from typing import Any
 
 import pluggy
 
+from robustx.base.errors import DuplicateNameError, PluginError, did_you_mean
 from robustx.host import hookspecs
 from robustx.host.entry_points import Source, discover, hook_group
-from robustx.base.errors import DuplicateNameError, PluginError
 from robustx.host.registry import Registry, plural
-from robustx.base.errors import did_you_mean
 
 DISABLE_ENV = "ROBUSTX_DISABLE_PLUGINS"
 #: provenance shown by ``robustx plugins`` / ``robustx list`` for the core's own entries

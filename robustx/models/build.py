@@ -7,8 +7,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from robustx.datasets.bundle import DatasetInfo
 from robustx.base.errors import CheckpointError
+from robustx.datasets.bundle import DatasetInfo
 from robustx.host.manager import PluginHost, get_host
 
 if TYPE_CHECKING:

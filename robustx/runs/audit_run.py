@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from robustx.host.manager import PluginHost, get_host
 from robustx.base.device import resolve_device
 from robustx.base.errors import CheckpointError
 from robustx.base.files import check_writable
 from robustx.datasets.bundle import ImageSet
 from robustx.evaluation.audit.levels import audit_level
+from robustx.host.manager import PluginHost, get_host
 from robustx.runs.rundir import load_run
 
 
@@ -27,8 +27,8 @@ def audit_run(run_dir: str | Path, *, level: str = "quick", device: str = "auto"
               echo: Callable[[str], None] | None = None) -> tuple[dict[str, Any], Path]:
     """Audit the run in ``run_dir``; returns (its updated results, the results.json path)."""
     from robustx.datasets.batches import DeviceImageSet
-    from robustx.runs.finish import write_results
     from robustx.evaluation.audit.run import audit_fields
+    from robustx.runs.finish import write_results
 
     audit_level(level, "--level")
     host = host or get_host()

@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
+from robustx.base import distributed
+from robustx.base.device import resolve_device
 from robustx.base.errors import RecipeError, RobustxError
-from robustx.host.manager import PluginHost, get_host
 from robustx.config.recipe import apply_overrides, load_raw
-from robustx.runs.study import Study, resolve, resume_study, start_study
+from robustx.host.manager import PluginHost, get_host
 from robustx.runs.directory import create_run_dir, read_marker, remove_if_unstarted
 from robustx.runs.launch import continue_run, start_run
 from robustx.runs.recipe_run import RunOptions
-from robustx.base import distributed
-from robustx.base.device import resolve_device
+from robustx.runs.study import Study, resolve, resume_study, start_study
 
 __all__ = ["RunOptions", "run_recipe"]
 

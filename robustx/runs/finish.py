@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any, Callable
 
-from robustx.evaluation import results as results_io
 from robustx.base.checkpoint import write_text_atomic
+from robustx.evaluation import results as results_io
 from robustx.host.manager import PluginHost
 from robustx.runs.rundir import AnalysisContext, load_run
 

@@ -6,15 +6,14 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from robustx.base import distributed
 from robustx.base.checkpoint import write_text_atomic
 from robustx.base.errors import RecipeError, RobustxError
-from robustx.host.manager import PluginHost
+from robustx.base.files import check_writable, read_json
 from robustx.config.recipe import Recipe, parse_yaml, read_text, validate
+from robustx.host.manager import PluginHost
 from robustx.runs.directory import mark
 from robustx.runs.recipe_run import RecipeRun, RunOptions
-from robustx.base import distributed
-from robustx.base.files import check_writable
-from robustx.base.files import read_json
 
 
 def start_run(recipe: Recipe, run_dir: Path, options: RunOptions, host: PluginHost,

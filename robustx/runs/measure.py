@@ -5,18 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
-from robustx.host.manager import PluginHost
 from robustx.base.preemption import requested
 from robustx.config.threat import threat_resolver
 from robustx.evaluation.audit.finding import verdict
-from robustx.train.precision import autocast
 from robustx.evaluation.certification import certify_results
+from robustx.host.manager import PluginHost
+from robustx.train.precision import autocast
 
 if TYPE_CHECKING:
     from torch import nn
 
-    from robustx.datasets.batches import DeviceImageSet
     from robustx.config.models import RecipeSettings
+    from robustx.datasets.batches import DeviceImageSet
 
 
 def first_n(data: "DeviceImageSet", limit: int | None) -> "DeviceImageSet":
@@ -31,8 +31,8 @@ def eval_config(recipe: "RecipeSettings | dict[str, Any]", batch_size: int | Non
     ``data.batch_size``), EOT samples and predictions. A recipe saved by an older robustx (a mapping, read
     by ``saved_settings``) gets the typed defaults for the keys it lacks, so ``robustx eval RUN_DIR`` and
     ``recipe run`` agree."""
-    from robustx.evaluation.evaluator import EvalConfig
     from robustx.config.models import saved_settings
+    from robustx.evaluation.evaluator import EvalConfig
 
     if isinstance(recipe, dict):
         recipe = saved_settings(recipe)

@@ -16,27 +16,23 @@ from pathlib import Path
 from typing import Any, Callable
 
 from robustx.base import distributed
-from robustx.config.components import attack_builder
+from robustx.base.device import resolve_device
 from robustx.base.errors import DivergenceError
-from robustx.host.manager import PluginHost
+from robustx.base.preemption import Preempted, signal_name, stop_agreed, stop_on_signals
+from robustx.base.seeding import seed_everything
+from robustx.base.version import __version__
+from robustx.config.components import attack_builder
 from robustx.config.recipe import Recipe
+from robustx.datasets.splits import load_splits
+from robustx.host.manager import PluginHost, warn
+from robustx.models.build import model_metadata
 from robustx.runs import measure
 from robustx.runs.directory import CHECKPOINT, remove_leftovers
 from robustx.runs.finish import epoch_line, run_analyses, write_results
-from robustx.runs.state import Progress, append_metrics, reconcile_model_files, restore_state, save_state, write_metrics
-from robustx.base.device import resolve_device
-from robustx.base.preemption import Preempted, signal_name
-from robustx.base.preemption import stop_agreed
-from robustx.base.preemption import stop_on_signals
-from robustx.base.seeding import seed_everything
-from robustx.base.version import __version__
-from robustx.datasets.splits import load_splits
-from robustx.host.manager import warn
-from robustx.models.build import model_metadata
 from robustx.runs.sanity import run_warnings
 from robustx.runs.setup import build_model, build_training
-from robustx.train.precision import StepPrecision
-from robustx.train.precision import prepare_model
+from robustx.runs.state import Progress, append_metrics, reconcile_model_files, restore_state, save_state, write_metrics
+from robustx.train.precision import StepPrecision, prepare_model
 
 
 @dataclass
@@ -160,8 +156,8 @@ class RecipeRun:
 
     def train_epoch(self, epoch: int) -> dict[str, Any]:
         """Train one epoch, validate, score it, then checkpoint (before the best-model file; see state.py)."""
-        from robustx.train.position import EpochInterrupted
         from robustx.train.epoch import train_one_epoch
+        from robustx.train.position import EpochInterrupted
 
         cfg, t = self.cfg, self.training
         t.ctx.epoch = epoch

@@ -12,18 +12,18 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from robustx.config.components import attack_builder, check_spec
-from robustx.base.files import check_writable
-from robustx.host.manager import PluginHost, get_host
 from robustx.base import distributed
 from robustx.base.device import resolve_device
+from robustx.base.files import check_writable
 from robustx.base.preemption import Preempted, requested, signal_name, stop_on_signals
 from robustx.base.seeding import seed_everything
+from robustx.config.components import attack_builder, check_spec
 from robustx.config.threat import threat_resolver
 from robustx.datasets.bundle import ImageSet
+from robustx.evaluation.certification import certify_results
+from robustx.host.manager import PluginHost, get_host
 from robustx.runs.measure import eval_config
 from robustx.runs.rundir import load_run
-from robustx.evaluation.certification import certify_results
 
 
 def unique_result_path(out_dir: Path, prefix: str = "results") -> Path:
@@ -96,8 +96,8 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     certificates join eval/certificates.* and each threat model gets ``certified_accuracy``.
     """
     from robustx.base.checkpoint import write_text_atomic
-    from robustx.evaluation.evaluator import results_from
     from robustx.datasets.loader import on_device
+    from robustx.evaluation.evaluator import results_from
 
     host = host or get_host()
     run = load_run(run_dir, host)

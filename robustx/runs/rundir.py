@@ -8,24 +8,21 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-
-from robustx.datasets.bundle import DatasetInfo
 from robustx.base.errors import CheckpointError, RunFileError
 from robustx.base.files import read_json, read_jsonl
-from robustx.host.manager import PluginHost, get_host
-from robustx.base.errors import RunFileError
 from robustx.base.safe_yaml import load_file
+from robustx.datasets.bundle import DatasetInfo
 from robustx.datasets.splits import build_dataset
-from robustx.models.build import load_model
-from robustx.models.build import read_model_json
+from robustx.host.manager import PluginHost, get_host
+from robustx.models.build import load_model, read_model_json
 from robustx.runs.directory import MARKER
 
 if TYPE_CHECKING:
     import torch
     from torch import nn
 
-    from robustx.datasets.bundle import DatasetBundle
     from robustx.config.models import RecipeSettings
+    from robustx.datasets.bundle import DatasetBundle
 
 
 @dataclass

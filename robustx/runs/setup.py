@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from robustx.datasets.bundle import DatasetInfo
-from robustx.train.defense import Defense, TrainContext
 from robustx.host.manager import PluginHost
 from robustx.models.build import create_model
+from robustx.train.defense import Defense, TrainContext
 from robustx.train.optim import build_optimizer, build_schedule
 
 if TYPE_CHECKING:

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
+from robustx.base import distributed
 from robustx.base.checkpoint import load_training_state, read_metadata, save_training_state, write_text_atomic
 from robustx.base.errors import CheckpointError
 from robustx.base.seeding import rng_state, set_rng_state
-from robustx.train.best import BestEpoch
 from robustx.runs.setup import Training
-from robustx.base import distributed
+from robustx.train.best import BestEpoch
 
 if TYPE_CHECKING:
     from torch import nn

@@ -16,18 +16,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from robustx.base.errors import RecipeError, RobustxError
-from robustx.host.manager import PluginHost
-from robustx.config.recipe import Recipe, set_key, validate
-from robustx.config.study_axes import combinations
 from robustx.base import distributed
-from robustx.evaluation.results import threat_summary
-from robustx.runs.directory import CHECKPOINT, MARKER
-from robustx.runs.directory import create_run_dir, mark
-from robustx.runs.directory import remove_leftovers
-from robustx.runs.study_figure import FIGURE, REPORT, write_figure, write_report
+from robustx.base.errors import RecipeError, RobustxError
 from robustx.base.files import read_json
 from robustx.base.preemption import Preempted
+from robustx.config.recipe import Recipe, set_key, validate
+from robustx.config.study_axes import combinations
+from robustx.evaluation.results import threat_summary
+from robustx.host.manager import PluginHost
+from robustx.runs.directory import CHECKPOINT, MARKER, create_run_dir, mark, remove_leftovers
+from robustx.runs.study_figure import FIGURE, REPORT, write_figure, write_report
 
 STUDY_KEYS = ("variants", "sweep", "grid", "paper")
 

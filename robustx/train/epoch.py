@@ -8,13 +8,13 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from robustx.train.defense import Defense, TrainContext
-from robustx.train.precision import StepPrecision
 from robustx.base.progress import progress_bar
 from robustx.datasets.batches import DeviceImageSet
+from robustx.evaluation.stochastic import training_phase
+from robustx.train.defense import Defense, TrainContext
 from robustx.train.divergence import DivergenceGuard
 from robustx.train.position import EpochInterrupted, EpochPosition
-from robustx.evaluation.stochastic import training_phase
+from robustx.train.precision import StepPrecision
 
 
 def train_one_epoch(model: nn.Module, defense: Defense, data: DeviceImageSet, optimizer: torch.optim.Optimizer,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, Annotated, Any, Callable
 
-from robustx.host.declare import component, declarations
-from robustx.train.defense import Defense
 from robustx.base.errors import DuplicateNameError, UnknownNameError
 from robustx.config.markers import Range
+from robustx.host.declare import component, declarations
 from robustx.host.manager import CORE
+from robustx.train.defense import Defense
 
 if TYPE_CHECKING:
     import torch

@@ -13,8 +13,8 @@ from typing import Annotated
 import pytest
 from tiny_run import tiny_run
 
-from robustx.host.hookspecs import hookimpl
 from robustx.config.markers import Range
+from robustx.host.hookspecs import hookimpl
 from robustx.host.manager import PluginHost
 
 torch = pytest.importorskip("torch")
@@ -255,8 +255,9 @@ def test_robustness_curve_pgd_is_monotone_and_reaches_zero(tiny_model, digits_te
 
 
 def test_robustness_curve_rejects_bad_attack_params(tiny_model, sample_batch, attack_registry):
-    from robustx.base.errors import ParamError, UnknownNameError
     from robustx_analyses.curves import robustness_curve
+
+    from robustx.base.errors import ParamError, UnknownNameError
 
     x, y = sample_batch
     with pytest.raises(ParamError):
@@ -267,8 +268,9 @@ def test_robustness_curve_rejects_bad_attack_params(tiny_model, sample_batch, at
 
 # -- run directories, registry, report ------------------------------------------------------
 def test_report_input_reads_the_real_run_through_rundir(run_dir):
-    from robustx.runs.rundir import load_run
     from robustx_analyses.report_input import ReportInput
+
+    from robustx.runs.rundir import load_run
 
     run = load_run(run_dir)
     inp = ReportInput.from_run(run)
@@ -341,9 +343,10 @@ class _HostOnlyAttack:
 
 def test_analyses_use_the_runs_plugin_host(run_dir, tmp_path, plugin_host):
     """Attacks come from the host the run was loaded with, not from the process-wide one."""
+    from robustx_analyses.analyses import robustness_curve
+
     from robustx.base.errors import UnknownNameError
     from robustx.runs.rundir import AnalysisContext, load_run
-    from robustx_analyses.analyses import robustness_curve
 
     host = plugin_host({"host_only": _HostOnlyAttack()}, process_wide=False)
     analysis = robustness_curve(attacks=[{"name": "pgd_only_here", "steps": 2}], n=8, eps=[0.0, 0.1], max_eps=0.1)
@@ -355,7 +358,6 @@ def test_analyses_use_the_runs_plugin_host(run_dir, tmp_path, plugin_host):
 
 def test_report_html_is_self_contained(run_dir, tmp_path):
     from plotly.offline import get_plotlyjs_version
-
     from robustx_analyses.report import ReportOptions, build_report
 
     inputs = [_report_input(run_dir), _report_input(run_dir, name="again")]
@@ -476,7 +478,6 @@ def test_analyze_options_come_from_the_factories(cli):
     import inspect
 
     from click.testing import CliRunner
-
     from robustx_analyses.analyses import FACTORIES
     from robustx_analyses.commands import ANALYZE, SINGULAR
 
@@ -503,8 +504,9 @@ def test_analyze_command_checks_values_like_a_recipe(cli, run_copy):
 
 
 def test_missing_run_dir_is_a_clean_error(tmp_path):
-    from robustx.base.errors import RobustxError
     from robustx_analyses.report_input import ReportInput, load_report_input
+
+    from robustx.base.errors import RobustxError
 
     with pytest.raises(RobustxError, match="does not exist"):
         load_report_input(tmp_path / "nope")

@@ -17,13 +17,13 @@ from typing import Any
 
 import pytest
 
-from robustx.host.declare import component, register_declared
 from robustx.base.errors import ParamError
-from robustx.host.hookspecs import hookimpl
-from robustx.config.params import validate_params
-from robustx.host.manager import PluginHost
-from robustx.config.threat import threat_model
 from robustx.base.seeding import seed_everything
+from robustx.config.params import validate_params
+from robustx.config.threat import threat_model
+from robustx.host.declare import component, register_declared
+from robustx.host.hookspecs import hookimpl
+from robustx.host.manager import PluginHost
 
 REGISTRY = PluginHost().registry("attack")
 NAMES = [entry.name for entry in REGISTRY if "{" not in entry.name]
@@ -268,7 +268,7 @@ def test_the_example_plugins_declared_attack_meets_the_contract(tiny_model, samp
     """A third-party attack declared with @component(..., smoke=...) is checked with its own parameters."""
     from pathlib import Path
 
-    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "examples" / "robustx-example-plugin"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2] / "examples" / "robustx-example-plugin"))
     import robustx_example_plugin
 
     host = PluginHost(load_entry_points=False)

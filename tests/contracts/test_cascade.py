@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import pytest
 import torch
+from test_attack_contract import CONTRACT_PARAMS
 
+from robustx.base.seeding import seed_everything
 from robustx.config.components import attack_builder
-from robustx.datasets.bundle import ImageSet
+from robustx.config.threat import threat_resolver
 from robustx.datasets.batches import DeviceImageSet
+from robustx.datasets.bundle import ImageSet
 from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes, results_from
 from robustx.host.manager import PluginHost
-from robustx.base.seeding import seed_everything
-from robustx.config.threat import threat_resolver
-from test_attack_contract import CONTRACT_PARAMS
 
 HOST = PluginHost()
 NAMES = [e.name for e in HOST.registry("attack") if "{" not in e.name]

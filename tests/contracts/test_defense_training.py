@@ -10,13 +10,13 @@ from __future__ import annotations
 import pytest
 import torch
 from conftest import TinyNet
+from robustx_defenses.schedule import EpsSchedule, parse_eps_schedule, scaled_spec
 
-from robustx.datasets.bundle import DatasetInfo
-from robustx.train.defense import TrainContext
 from robustx.base.errors import ParamError
 from robustx.config.params import validate_params
+from robustx.datasets.bundle import DatasetInfo
 from robustx.host.manager import PluginHost
-from robustx_defenses.schedule import EpsSchedule, parse_eps_schedule, scaled_spec
+from robustx.train.defense import TrainContext
 
 HOST = PluginHost()
 DEFENSES = HOST.registry("defense")

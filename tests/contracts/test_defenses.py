@@ -14,15 +14,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 from conftest import TinyNet
-
-from robustx.datasets.bundle import DatasetInfo
-from robustx.train.defense import Defense, TrainContext
-from robustx.config.params import validate_params
-from robustx.host.manager import PluginHost
 from robustx_defenses.adversarial import most_damaging
 from robustx_defenses.gradient_reg import jacobian_penalty, margin_input_gradient, per_example_norm
-from robustx.base.functional import logit_margin
 from robustx_defenses.perturb import fgsm_rs_examples
+
+from robustx.base.functional import logit_margin
+from robustx.config.params import validate_params
+from robustx.datasets.bundle import DatasetInfo
+from robustx.host.manager import PluginHost
+from robustx.train.defense import Defense, TrainContext
 
 HOST = PluginHost()
 DEFENSES = HOST.registry("defense")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from helpers import ROOT
+
 from robustx.host.manager import KINDS, PluginHost
 
 #: registry kind -> the page a user reads to choose one

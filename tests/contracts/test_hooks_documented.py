@@ -5,8 +5,9 @@ from __future__ import annotations
 import inspect
 import re
 
-from robustx.host import hookspecs
 from helpers import ROOT
+
+from robustx.host import hookspecs
 
 DOC = (ROOT / "docs" / "plugin-hooks.md").read_text(encoding="utf-8")
 

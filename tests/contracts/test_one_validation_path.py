@@ -15,12 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 import robustx
+from robustx.base.errors import RobustxError
 from robustx.cli import cli
 from robustx.cli.eval_cmd import parse_attack_option
-from robustx.base.errors import RobustxError
-from robustx.host.manager import get_host
 from robustx.config.recipe import apply_overrides, validate
 from robustx.config.threat import declared_threat, resolve_threat
+from robustx.host.manager import get_host
 
 REGISTRY = get_host().registry("attack")
 

@@ -18,11 +18,12 @@ import yaml
 jsonschema = pytest.importorskip("jsonschema")
 
 from helpers import ROOT  # noqa: E402
+
 from robustx.base.errors import RobustxError  # noqa: E402
 from robustx.config.markers import Range  # noqa: E402
-from robustx.host.manager import PluginHost  # noqa: E402
 from robustx.config.recipe import validate  # noqa: E402
 from robustx.config.schema import recipe_schema  # noqa: E402
+from robustx.host.manager import PluginHost  # noqa: E402
 
 SHIPPED = sorted((ROOT / "recipes").glob("*.yaml"))
 EXAMPLE_PLUGIN = ROOT / "examples" / "robustx-example-plugin"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import imported_modules, run_cli
+
 from robustx.cli import cli
 
 

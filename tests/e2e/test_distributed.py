@@ -25,8 +25,8 @@ from click.testing import CliRunner
 
 import robustx
 from robustx.base import distributed
-from robustx.cli.main import cli
 from robustx.base.errors import RobustxError
+from robustx.cli.main import cli
 
 HERE = Path(__file__).resolve().parents[1]  # tests/: ddp_job.py
 RECIPE: dict[str, Any] = {
@@ -201,8 +201,8 @@ def test_eval_nproc_is_refused_for_any_model():
 
 
 def test_every_rank_gets_a_disjoint_slice_of_the_same_global_batches():
-    from robustx.datasets.bundle import ImageSet
     from robustx.datasets.batches import DeviceImageSet
+    from robustx.datasets.bundle import ImageSet
 
     data = DeviceImageSet(ImageSet(torch.arange(70).float().view(70, 1, 1, 1), torch.arange(70)),
                           torch.device("cpu"))

@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from data_writers import write_cifar10, write_mnist_idx
-from robustx.cli import cli
-from robustx.base.errors import DataError
-from robustx.host.manager import PluginHost
 from robustx_datasets.sources import SOURCES
+
+from robustx.base.errors import DataError
+from robustx.cli import cli
+from robustx.host.manager import PluginHost
 
 MNIST_GZ = [r.filename for r in SOURCES["mnist"].files]
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,18 +13,17 @@ import numpy as np
 import pytest
 import torch
 import yaml
+from conftest import fresh_plugin_host
+from helpers import StopAfterEpoch
 from torch import nn
 
 import robustx
-from robustx.datasets.bundle import ImageSet
 from robustx.base import checkpoint
-from robustx.datasets.batches import DeviceImageSet
-from robustx.train.ema import WeightAverage
-from robustx.datasets.mixed import MixedImageSet
 from robustx.base.errors import DataError, ParamError
-
-from conftest import fresh_plugin_host
-from helpers import StopAfterEpoch
+from robustx.datasets.batches import DeviceImageSet
+from robustx.datasets.bundle import ImageSet
+from robustx.datasets.mixed import MixedImageSet
+from robustx.train.ema import WeightAverage
 
 TINY: dict[str, Any] = {
     "name": "tiny_ema", "description": "tiny run for EMA / extra data", "seed": 0,
@@ -175,10 +174,11 @@ def test_extra_data_from_a_tensor_file_reaches_training(tmp_path):
 
 def test_extra_data_from_an_npz_and_from_another_dataset(tmp_path):
 
-    from robustx.datasets.extra import load_extra
-    from robustx.config.extra_data import validate_extra
-    from robustx.host.manager import get_host
     from robustx_datasets.digits import load
+
+    from robustx.config.extra_data import validate_extra
+    from robustx.datasets.extra import load_extra
+    from robustx.host.manager import get_host
 
     info = load().info
     npz = tmp_path / "gen.npz"
@@ -209,13 +209,13 @@ def test_bad_extra_data_fails_validation_in_one_line(tmp_path, extra, error, mes
 
 
 def test_extra_images_of_another_shape_are_refused(tmp_path):
+    from robustx_datasets.digits import load
     from safetensors.torch import save_file
 
-    from robustx.datasets.extra import load_extra
     from robustx.config.extra_data import validate_extra
-    from robustx.host.manager import get_host
     from robustx.config.models import DataSettings
-    from robustx_datasets.digits import load
+    from robustx.datasets.extra import load_extra
+    from robustx.host.manager import get_host
 
     path = tmp_path / "rgb.safetensors"
     save_file({"images": torch.zeros(4, 3, 8, 8, dtype=torch.uint8), "labels": torch.zeros(4)}, str(path))
@@ -225,10 +225,10 @@ def test_extra_images_of_another_shape_are_refused(tmp_path):
 
 
 def test_a_missing_optional_extra_source_trains_without_it_and_a_wrong_file_type_is_refused(tmp_path, capsys):
-    from robustx.datasets.extra import mix_extra
     from robustx.config.extra_data import validate_extra
-    from robustx.host.manager import get_host
     from robustx.config.models import DataSettings
+    from robustx.datasets.extra import mix_extra
+    from robustx.host.manager import get_host
 
     host = get_host()
     spec = validate_extra({"path": str(tmp_path / "absent.npz"), "optional": True}, host, None)
@@ -242,12 +242,12 @@ def test_a_missing_optional_extra_source_trains_without_it_and_a_wrong_file_type
 
 def test_extra_data_from_an_image_folder(tmp_path):
     from PIL import Image
-
-    from robustx.datasets.extra import load_extra
-    from robustx.config.extra_data import validate_extra
-    from robustx.host.manager import get_host
-    from robustx.config.models import DataSettings
     from robustx_datasets.digits import load
+
+    from robustx.config.extra_data import validate_extra
+    from robustx.config.models import DataSettings
+    from robustx.datasets.extra import load_extra
+    from robustx.host.manager import get_host
 
     for label in ("c0", "c1"):
         (tmp_path / "gen" / label).mkdir(parents=True)

@@ -11,11 +11,11 @@ import torch
 from click.testing import CliRunner
 
 import robustx
-from robustx.evaluation.anymodel import ModelInputError
-from robustx.cli import cli
 from robustx.base.errors import DataError
-from robustx.models.nn import NormalizedModel
+from robustx.cli import cli
+from robustx.evaluation.anymodel import ModelInputError
 from robustx.host.registry import Registry
+from robustx.models.nn import NormalizedModel
 
 TINY = ["train.epochs=1", "data.batch_size=128", "train.val_limit=32", "evaluate.limit=64",
         "evaluate.attacks=[clean, {name: fgsm, eps: 0.1}, {name: cw, steps: 3, binary_search_steps: 1}]",
@@ -144,7 +144,9 @@ def test_wrong_model_output_is_one_line(digits_tensors) -> None:
 
 def _standardized_net(digits_tensors, mean: float, std: float) -> torch.nn.Module:
     """A net trained on standardized digits: it expects (x - mean) / std, not [0,1] images."""
-    from conftest import train_tiny_net  # not tests.conftest: a site-packages "tests" (robustbench ships one) would shadow it
+    from conftest import (
+        train_tiny_net,  # not tests.conftest: a site-packages "tests" (robustbench ships one) would shadow it
+    )
 
     x, y, _, _ = digits_tensors
     return train_tiny_net(x, y, preprocess=lambda images: (images - mean) / std)

@@ -17,9 +17,10 @@ import yaml
 from click.testing import CliRunner
 
 import robustx
-from robustx.evaluation import resumable as eval_progress, outcomes
-from robustx.cli import cli
 from robustx.base.preemption import Preempted
+from robustx.cli import cli
+from robustx.evaluation import outcomes
+from robustx.evaluation import resumable as eval_progress
 
 RECIPE = {
     "name": "evalresume",

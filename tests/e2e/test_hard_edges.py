@@ -10,8 +10,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import run_cli, write_distribution
+
 from robustx.cli.main import cli
 
 
@@ -164,8 +164,8 @@ def test_duplicate_name_blames_the_newcomer_and_lists_both(tmp_path):
 @pytest.fixture
 def run_dir(tmp_path):
     """A run directory as `recipe run` leaves it (a small_cnn on digits), written without training."""
-    from robustx.datasets.bundle import DatasetInfo
     from robustx.base.checkpoint import state_tensors, write_atomic
+    from robustx.datasets.bundle import DatasetInfo
     from robustx.models.build import create_model, model_metadata
 
     info = DatasetInfo("digits", 10, 1, 8, (0.5,), (0.5,))

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from tiny_run import tiny_run
 
 from robustx.cli import cli
-from tiny_run import tiny_run
 
 REPO, COMMIT = "robustx-test/tiny-digits", "0123456789abcdef0123456789abcdef01234567"
 

@@ -25,7 +25,6 @@ CLASSES = ("d0", "d1", "d2")  # sorted like ImageFolder sorts them, so class i i
 def folder(tmp_path_factory) -> Path:
     """root/train/<class>/*.png (120 images) and root/val/<class>/*.png (45 images), from the digits."""
     from PIL import Image
-
     from robustx_datasets.digits import load
 
     bundle = load()

@@ -6,7 +6,6 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, imported_modules, pip_install, run_cli, write_distribution
 
 

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 import numpy as np
+from data_writers import write_cifar10
 
 import robustx
-from data_writers import write_cifar10
 from robustx.base import checkpoint
 
 TINY = ["train.epochs=2", "data.limit=16", "data.batch_size=8", "evaluate.limit=4", "train.val_limit=4",

@@ -210,10 +210,9 @@ def test_a_resumed_run_continues_the_same_tracker_runs(tmp_path, monkeypatch):
     pytest.importorskip("tensorboard")
     pytest.importorskip("mlflow")
     from mlflow.tracking import MlflowClient
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
     from robustx_loggers.mlflow_tracker import mlflow_tracker
     from robustx_loggers.tensorboard_tracker import tensorboard_tracker
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     run_dir, uri = tmp_path / "run", f"file:{tmp_path / 'mlruns'}"
     run_dir.mkdir()

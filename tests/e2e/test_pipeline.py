@@ -7,13 +7,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import fresh_plugin_host
+from helpers import StopAfterEpoch
 
 import robustx
 from robustx.base import checkpoint
 from robustx.base.errors import CheckpointError
-
-from conftest import fresh_plugin_host
-from helpers import StopAfterEpoch
 
 QUICK = ["train.epochs=2", "data.batch_size=128", "train.val_limit=64", "evaluate.limit=96",
          "evaluate.attacks=[clean, {name: fgsm, eps: 0.1}, {name: pgd, eps: 0.1, alpha: 0.05, steps: 3}]",
@@ -172,8 +171,8 @@ def test_randomized_model_is_evaluated_with_eot(tmp_path):
 
 
 def test_clean_accuracy_is_measured_even_when_not_listed(tiny_model, digits_tensors):
-    from robustx.datasets.bundle import ImageSet
     from robustx.datasets.batches import DeviceImageSet
+    from robustx.datasets.bundle import ImageSet
     from robustx.evaluation.evaluator import EvalConfig, evaluate_attacks
 
     _, _, xt, yt = digits_tensors

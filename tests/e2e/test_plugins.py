@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT, pip_install, run_cli, write_distribution
 
 BROKEN = """

@@ -14,10 +14,10 @@ import pytest
 import torch
 
 import robustx
-from robustx.train import precision as precision_mod
-from robustx.train.defense import Defense
 from robustx.base.checkpoint import load_training_state, read
 from robustx.base.errors import ParamError, RobustxError
+from robustx.train import precision as precision_mod
+from robustx.train.defense import Defense
 
 RECIPE: dict[str, Any] = {
     "name": "precision_tiny", "description": "PGD-AT on digits for the precision tests", "seed": 0,
@@ -49,9 +49,9 @@ class Probe(Defense):
 
 
 def train_epoch(precision: str, defense: Defense) -> dict[str, float]:
+    from robustx.datasets.batches import DeviceImageSet
     from robustx.datasets.bundle import DatasetInfo, ImageSet
     from robustx.train.defense import TrainContext
-    from robustx.datasets.batches import DeviceImageSet
     from robustx.train.epoch import train_one_epoch
     from robustx.train.precision import StepPrecision
 

@@ -12,8 +12,8 @@ import yaml
 from click.testing import CliRunner
 
 import robustx
-from robustx.cli import cli
 from robustx.base.preemption import Preempted
+from robustx.cli import cli
 
 # random starts (global RNG), augmentation (the run's generator), a per-batch schedule and validation:
 # everything a mid-epoch resume must restore exactly

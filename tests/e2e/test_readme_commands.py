@@ -73,8 +73,8 @@ def _net_safetensors(folder: Path) -> None:
     from sklearn.datasets import load_digits
 
     from robustx.datasets.bundle import open_dataset
-    from robustx.models.build import create_model
     from robustx.host.manager import get_host
+    from robustx.models.build import create_model
 
     info = open_dataset("digits", None, get_host(), download=False).info
     digits = load_digits()

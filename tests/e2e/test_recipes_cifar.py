@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from data_writers import write_cifar10
 
 import robustx
-from data_writers import write_cifar10
-from robustx.host.manager import get_host
 from robustx.config.recipe import Recipe, apply_overrides, load_raw
+from robustx.host.manager import get_host
 from robustx.runs.study import Study, resolve
 
 SHRINK = ["train.epochs=1", "data.limit=8", "data.batch_size=8", "evaluate.limit=4", "train.val_limit=4",

@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 import robustx
-from robustx.host.manager import PluginHost
 from robustx.config.recipe import load_raw
+from robustx.host.manager import PluginHost
 from robustx.runs.study import resolve
 
 FASHION = Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz")

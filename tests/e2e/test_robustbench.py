@@ -11,9 +11,9 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from tiny_run import tiny_run
 
 from robustx.cli import cli
-from tiny_run import tiny_run
 
 NAME = "Ding2020MMA"  # WideResNet-28-4, 5.8M parameters: among the zoo's smaller CIFAR-10 Linf models
 needs_robustbench = pytest.mark.skipif(importlib.util.find_spec("robustbench") is None,
@@ -23,7 +23,6 @@ needs_robustbench = pytest.mark.skipif(importlib.util.find_spec("robustbench") i
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory):
     import torch
-
     from robustx_robustbench.zoo import import_zoo
 
     _, model_dicts, enums = import_zoo()
@@ -39,9 +38,9 @@ def model_dir(tmp_path_factory):
 @needs_robustbench
 def test_zoo_model_is_robustbenchs_model_with_the_checkpoint(model_dir):
     import torch
+    from robustx_robustbench.zoo import import_zoo
 
     import robustx
-    from robustx_robustbench.zoo import import_zoo
 
     model = robustx.create_model(f"robustbench:{NAME}", num_classes=10, in_channels=3, image_size=32,
                                  dataset="cifar10", threat_model="Linf", model_dir=str(model_dir)).eval()

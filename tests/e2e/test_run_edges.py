@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 from click.testing import CliRunner
+from conftest import fresh_plugin_host
 
 import robustx
-from robustx.cli import cli
 from robustx.base import checkpoint
 from robustx.base.errors import CheckpointError, DivergenceError, RecipeError
-
-from conftest import fresh_plugin_host
+from robustx.cli import cli
 
 # digits, plain training, 2 epochs of 2 batches, clean evaluation only: about a second per run
 TINY = ["data.limit=256", "data.batch_size=128", "train.epochs=2", "train.defense={name: standard}",
@@ -163,8 +162,8 @@ def test_resume_repairs_kill_leftovers_and_keeps_recipe_yaml(tmp_path, interrupt
 
 def test_best_model_behind_the_checkpoint_is_rewritten_from_it(tmp_path):
     """A kill between the checkpoint and model.safetensors: the checkpoint's epoch was the best one."""
-    from robustx.train.best import BestEpoch
     from robustx.runs.state import Progress, reconcile_model_files
+    from robustx.train.best import BestEpoch
 
     checkpoint.write_atomic(tmp_path / "model.safetensors", {"w": torch.zeros(1)}, {"epoch": 1})
     (tmp_path / "model_last.safetensors").write_bytes(b"stale")

@@ -93,8 +93,8 @@ def test_checkpoint_protocol_forwards_sigterm_and_requeues_the_row(tmp_path):
 
 
 def test_launcher_config_errors_are_one_line(tmp_path):
-    from robustx.runs.cluster.options import load_options
     from robustx.base.errors import RecipeError
+    from robustx.runs.cluster.options import load_options
 
     config = tmp_path / "cluster.yaml"
     config.write_text("partition: gpu\ngpus_per_nod: 4\n")

@@ -16,7 +16,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
 from helpers import ROOT
 
 #: source folder -> where its files land in the wheel (setup.py maps the same way)

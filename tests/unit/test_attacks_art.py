@@ -99,7 +99,6 @@ def test_seed_param_repeats_and_leaves_global_rngs_alone(tiny_model, sample_batc
 
 def test_private_random_states_follow_the_global_seed() -> None:
     import numpy as np
-
     from robustx_art.seeding import random_states_from_global_seed
 
     original = np.random.RandomState
@@ -116,7 +115,6 @@ def test_private_random_states_follow_the_global_seed() -> None:
 
 def test_pick_targets(tiny_model, sample_batch) -> None:
     import torch
-
     from robustx_art.targets import pick_targets
 
     x, y = sample_batch

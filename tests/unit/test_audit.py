@@ -7,14 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from robustx.evaluation.audit import Check, register_check, run_audit
-from robustx.evaluation.audit.finding import verdict
-from robustx.evaluation.audit.checklist import _EXTRA
-from robustx.datasets.bundle import ImageSet
-from robustx.datasets.batches import DeviceImageSet
-from robustx.evaluation.evaluator import EvalConfig, evaluate_attacks
-from robustx.config.specs import attack_params
 from robustx.base.errors import DuplicateNameError, ParamError
+from robustx.config.specs import attack_params
+from robustx.datasets.batches import DeviceImageSet
+from robustx.datasets.bundle import ImageSet
+from robustx.evaluation.audit import Check, register_check, run_audit
+from robustx.evaluation.audit.checklist import _EXTRA
+from robustx.evaluation.audit.finding import verdict
+from robustx.evaluation.evaluator import EvalConfig, evaluate_attacks
 
 EPS = 0.1
 ATTACKS = [{"name": "clean"}, {"name": "fgsm", "eps": EPS}, {"name": "pgd", "eps": EPS, "alpha": 0.025, "steps": 10}]

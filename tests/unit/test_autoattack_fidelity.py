@@ -61,10 +61,9 @@ def test_constants_are_the_reference_codes(version: str, norm: str) -> None:
 @pytest.mark.parametrize("n_classes, targets", [(10, 9), (100, 9), (4, 3)])
 @pytest.mark.parametrize("version", VERSIONS)
 def test_our_cascade_is_built_with_the_published_constants(version: str, n_classes: int, targets: int) -> None:
-    from torch import nn
-
     from robustx_torchattacks import autoattack_config as c
     from robustx_torchattacks.autoattack_cascade import AutoAttackCascade
+    from torch import nn
 
     cascade = AutoAttackCascade(nn.Linear(2, n_classes), norm="Linf", eps=0.1, version=version, n_classes=n_classes,
                                 budget=c.PUBLISHED)
@@ -86,9 +85,8 @@ def test_our_cascade_is_built_with_the_published_constants(version: str, n_class
 def _small_mlp():
     """A 64-32-10 MLP on 8x8 digits (cheap forwards: Square's 5000 queries stay affordable)."""
     import torch
-    from torch import nn
-
     from conftest import _digits
+    from torch import nn
 
     x, y = _digits()
     torch.manual_seed(0)

@@ -113,8 +113,8 @@ def _linf_attacks(eps: float) -> list[dict]:
     with their iteration counts cut where the factory has one (a certified example resists any count)."""
     import inspect
 
-    from robustx.host.manager import get_host
     from robustx.config.threat import declared_threat
+    from robustx.host.manager import get_host
 
     cheap = {"steps": 10, "max_iter": 5, "n_queries": 200, "max_eval": 200, "init_eval": 10, "n_restarts": 1,
              "nb_restarts": 1, "binary_search_steps": 2, "num_random_init": 1, "initial_const": 1.0}
@@ -179,9 +179,8 @@ class _Linear(nn.Module):
 
 
 def test_smoothing_radius_is_the_closed_form():
-    from scipy.stats import beta, norm
-
     from robustx_certify.smoothing import Smoothed, lower_confidence_bound
+    from scipy.stats import beta, norm
 
     sigma, alpha, n = 0.5, 0.001, 20000
     # a constant classifier: p_A = 1 exactly, so p_A lower = alpha ** (1 / n) and the radius is exact
@@ -212,9 +211,9 @@ def test_smoothing_is_seeded_per_example():
     runs = [robustx.evaluate(model, (x, y), ["clean"], certify=[spec], batch_size=b) for b in (4, 12, 12)]
     rows = [r["certified"][0] for r in runs]
     assert rows[0]["certified_accuracy"] == rows[1]["certified_accuracy"] == rows[2]["certified_accuracy"]
-    from robustx.evaluation.certification import run_certifiers
-    from robustx.datasets.bundle import ImageSet
     from robustx.datasets.batches import DeviceImageSet
+    from robustx.datasets.bundle import ImageSet
+    from robustx.evaluation.certification import run_certifiers
     from robustx.host.manager import get_host
 
     full = run_certifiers(model, DeviceImageSet(ImageSet(x, y), torch.device("cpu")), [spec], get_host(), batch_size=5)
@@ -256,8 +255,8 @@ def test_eval_cli_adds_a_certifier_to_a_finished_run(ibp_run):
 
 
 def test_gaussian_aug_trains_on_noisy_inputs():
-    from robustx.train.defense import TrainContext
     from robustx.host.manager import get_host
+    from robustx.train.defense import TrainContext
 
     defense = get_host().registry("defense").create("gaussian_aug", sigma=0.5)
     model = robustx.create_model("small_cnn", num_classes=10, in_channels=1, image_size=8)
@@ -271,8 +270,9 @@ def test_gaussian_aug_trains_on_noisy_inputs():
 
 def test_the_bracket_reads_the_same_in_every_table():
     """Terminal and results.md (robustx.evaluation.results), studies' table.md (threat_summary) and the HTML report's rows."""
-    from robustx.evaluation.results import markdown, terminal_table, threat_summary
     from robustx_analyses.results_view import threat_rows
+
+    from robustx.evaluation.results import markdown, terminal_table, threat_summary
 
     results = {"schema_version": 2, "clean_accuracy": 0.9, "n": 10, "worst_case_accuracy": 0.8,
                "worst_case_threat_model": {"norm": "Linf", "eps": 0.1}, "unspecified": [],
@@ -298,8 +298,8 @@ def test_the_bracket_reads_the_same_in_every_table():
 
 def test_ibp_training_schedule_ramps_eps_and_kappa_as_gowal():
     """Clean warm-up, then eps 0 -> eps and kappa 1 -> kappa linearly over the ramp, then constant."""
-    from robustx.train.defense import TrainContext
     from robustx.host.manager import get_host
+    from robustx.train.defense import TrainContext
 
     defense = get_host().registry("defense").create("ibp", eps=0.4, kappa=0.5, warmup_epochs=1, ramp_epochs=2)
     model = robustx.create_model("small_cnn", num_classes=10, in_channels=1, image_size=8)
@@ -334,8 +334,9 @@ def test_a_certificate_an_attack_breaks_is_counted():
 
 def test_a_graph_traced_while_training_never_bounds_the_eval_model():
     """inference_noise is off while training and on in eval: IBP may train through it but must refuse to certify it."""
-    from robustx.evaluation.stochastic import training_phase
     from robustx_certify import ibp
+
+    from robustx.evaluation.stochastic import training_phase
 
     model = robustx.create_model("small_cnn", num_classes=10, in_channels=1, image_size=8,
                                  transforms=[{"name": "inference_noise", "sigma": 0.1}])

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from data_writers import (
     CIFAR10_CLASSES,
     cifar_pickle,
@@ -22,10 +21,11 @@ from data_writers import (
     write_mnist_idx,
     write_svhn,
 )
+from robustx_datasets.sources import SOURCES
+
 from robustx.base.errors import DataError, ParamError
 from robustx.config.params import validate_params
 from robustx.host.manager import PluginHost
-from robustx_datasets.sources import SOURCES
 
 REAL_MNIST = Path(os.environ.get("ROBUSTX_TEST_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
 OUR_DATASETS = ("digits", "mnist", "fashion_mnist", "cifar10", "cifar100", "svhn")

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from robustx import hookimpl
-from robustx.host.declare import Declaration, component, declarations, declared, kinds, register_declared
 from robustx.base.errors import PluginError
-from robustx.train.essentials import CORE
-from robustx.host.manager import KINDS, PluginHost
 from robustx.config.published import publishes
 from robustx.config.threat import declared_threat, threat_model
+from robustx.host.declare import Declaration, component, declarations, declared, kinds, register_declared
+from robustx.host.manager import KINDS, PluginHost
+from robustx.train.essentials import CORE
 
 ROOT = Path(__file__).resolve().parents[2]
 

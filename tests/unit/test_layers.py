@@ -14,7 +14,6 @@ from __future__ import annotations
 import importlib.util
 
 import pytest
-
 from helpers import ROOT
 
 spec = importlib.util.spec_from_file_location("bench_core_layout", ROOT / "bench" / "bench_core_layout.py")

@@ -11,12 +11,12 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import nn
-from test_defenses import HOST, SMALL_PGD, SMOKE, build, fresh_model, local_create_attack, make_ctx
-
-from robustx.base.errors import ParamError
 from robustx_defenses.awp import WeightPerturbation, perturbed_names
 from robustx_defenses.mart import mart_loss
+from test_defenses import HOST, SMALL_PGD, SMOKE, build, fresh_model, local_create_attack, make_ctx
+from torch import nn
+
+from robustx.base.errors import ParamError
 
 #: every defense whose training loss is a cross-entropy (all built-ins): each takes ``label_smoothing``
 CE_DEFENSES = ("standard", "pgd_at", "fgsm_rs", "mat_rand", "mat_max", "trades", "mart", "jacobian_reg",

@@ -37,9 +37,8 @@ def test_two_forward_passes_differ_even_in_eval_mode(on, sample_batch):
 @pytest.mark.parametrize(("on", "per_layer"), [("weights", 1), ("activations", 1), ("both", 2)])
 def test_alphas_are_parameters_that_get_gradients(on, per_layer, sample_batch):
     import torch
-    from torch import nn
-
     from robustx_models.noise import noise_alphas
+    from torch import nn
 
     plain = _plain_basicnet()
     layers = sum(isinstance(m, (nn.Conv2d, nn.Linear)) for m in plain.modules())

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 from click.testing import CliRunner
-
 from helpers import write_distribution
-from robustx.cli import cli
+
 from robustx.base.errors import DuplicateNameError, UnknownNameError
+from robustx.cli import cli
 
 _IMPOSTOR = """
 from robustx import hookimpl

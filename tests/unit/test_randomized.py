@@ -7,8 +7,14 @@ import pytest
 import torch
 from torch import nn
 
-from robustx.evaluation.stochastic import (EOTModel, FixedNoise, in_training_phase, is_stochastic, keep_worst,
-                                       training_phase)
+from robustx.evaluation.stochastic import (
+    EOTModel,
+    FixedNoise,
+    in_training_phase,
+    is_stochastic,
+    keep_worst,
+    training_phase,
+)
 from robustx.host.manager import PluginHost
 
 HOST = PluginHost()

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from robustx.host.manager import get_host
 from robustx.config.recipe import apply_overrides, load_raw, validate
-from robustx.train.best import BestEpoch
+from robustx.host.manager import get_host
 from robustx.runs.recipe_run import RecipeRun, RunOptions
+from robustx.train.best import BestEpoch
 
 TINY = ["data.limit=256", "data.batch_size=128", "train.epochs=2", "train.defense={name: standard}",
         "train.val_attack=null", "train.val_limit=32", "evaluate.attacks=[clean]", "evaluate.limit=64"]

@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from robustx.base.errors import ParamError, PluginError
-from robustx.evaluation.results import markdown, terminal_table, threat_lines
 from robustx.config.threat import ThreatSpec, check_budget, declared_threat, resolve_threat, threat_model
+from robustx.evaluation.results import markdown, terminal_table, threat_lines
 from robustx.evaluation.worstcase import AttackOutcome, Outcomes, group_accuracy, summarize
 
 T = torch.tensor
@@ -163,8 +163,8 @@ def test_check_budget_accepts_the_largest_meaningful_budgets() -> None:
 
 
 def test_evaluator_uses_attribute_fallback_and_leaves_undeclared_attacks_out(tiny_model, digits_tensors) -> None:
-    from robustx.datasets.bundle import ImageSet
     from robustx.datasets.batches import DeviceImageSet
+    from robustx.datasets.bundle import ImageSet
     from robustx.evaluation.evaluator import EvalConfig, evaluate_attacks
 
     def noop(x, y):  # noqa: ANN001, ANN202 - declares nothing

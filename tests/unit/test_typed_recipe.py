@@ -9,14 +9,20 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import BaseModel
 
-from robustx.evaluation.anymodel import evaluate
-from robustx.evaluation.evaluator import EvalConfig
 from robustx.base.errors import ParamError, RecipeError
 from robustx.config.markers import Range
+from robustx.config.models import (
+    DataSettings,
+    EarlyStoppingSettings,
+    EvaluateSettings,
+    RecipeSettings,
+    TrainSettings,
+    saved_settings,
+)
 from robustx.config.params import param_model, validate_params
 from robustx.config.recipe import apply_overrides, load_raw, validate
-from robustx.config.models import (DataSettings, EarlyStoppingSettings, EvaluateSettings, RecipeSettings,
-                                   TrainSettings, saved_settings)
+from robustx.evaluation.anymodel import evaluate
+from robustx.evaluation.evaluator import EvalConfig
 
 QUICKSTART, _ = load_raw("quickstart")
 

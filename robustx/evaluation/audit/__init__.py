@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from robustx.evaluation.audit.finding import Finding
-from robustx.evaluation.audit.levels import LEVELS, audit_level
 from robustx.evaluation.audit.check import Check
 from robustx.evaluation.audit.checklist import all_checks, register_check
+from robustx.evaluation.audit.finding import Finding
+from robustx.evaluation.audit.levels import LEVELS, audit_level
 
 __all__ = ["Check", "Finding", "LEVELS", "all_checks", "audit_level", "register_check", "run_audit"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from robustx.base.errors import DuplicateNameError
 from robustx.evaluation.audit.check import Check
 
-
 _EXTRA: list[Check] = []
 
 

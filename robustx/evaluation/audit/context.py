@@ -12,12 +12,12 @@ from typing import Any, Callable
 import torch
 from torch import nn
 
-from robustx.datasets.batches import DeviceImageSet
-from robustx.evaluation.evaluator import EvalConfig
-from robustx.evaluation.outcomes import spec_key
 from robustx.config.threat import fmt_eps
+from robustx.datasets.batches import DeviceImageSet
 from robustx.evaluation.audit import attacks
 from robustx.evaluation.audit.levels import AuditLevel
+from robustx.evaluation.evaluator import EvalConfig
+from robustx.evaluation.outcomes import spec_key
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Any]
 #: audited when the evaluation lists no bounded attack (the common CIFAR-10 budget)

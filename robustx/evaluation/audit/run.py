@@ -6,10 +6,10 @@ import time
 from typing import TYPE_CHECKING, Any, Callable
 
 from robustx.config.models import EVAL_BATCH_SIZE
-from robustx.evaluation.audit.finding import Finding
-from robustx.evaluation.audit.levels import audit_level
 from robustx.datasets.bundle import ImageSet
 from robustx.evaluation.audit.checklist import all_checks
+from robustx.evaluation.audit.finding import Finding
+from robustx.evaluation.audit.levels import audit_level
 from robustx.host.manager import get_host
 
 if TYPE_CHECKING:
@@ -42,12 +42,11 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
     the first 200. ``create_attack(spec, model)`` defaults to the registry of ``host``. EOT settings
     default to the evaluation's own, so the audit attacks the model the way the evaluation did.
     """
-    import torch
 
-    from robustx.evaluation.attack_guard import isolated_rng
-    from robustx.evaluation.evaluator import EvalConfig
     from robustx.config.components import attack_builder
+    from robustx.evaluation.attack_guard import isolated_rng
     from robustx.evaluation.audit.context import AuditContext
+    from robustx.evaluation.evaluator import EvalConfig
 
     spec_level = audit_level(level)
     if create_attack is None:

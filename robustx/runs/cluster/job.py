@@ -20,6 +20,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
 from robustx.runs.cluster.row import row_dir
 
 STATE = ".robustx-job.json"

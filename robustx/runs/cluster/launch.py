@@ -13,11 +13,10 @@ from typing import Any, Callable
 
 from robustx.base.errors import RecipeError
 from robustx.host.manager import PluginHost, get_host
-from robustx.runs.cluster.options import LauncherOptions, require_submitit
 from robustx.runs.cluster.job import RowJob, write_state
+from robustx.runs.cluster.options import LauncherOptions, require_submitit
 from robustx.runs.cluster.row import load_study, refresh_study_files, row_dir
-from robustx.runs.directory import create_run_dir, mark
-from robustx.runs.directory import read_marker
+from robustx.runs.directory import create_run_dir, mark, read_marker
 
 JOBS = "jobs.json"
 JOBS_DIR = "jobs"  # submitit's folder: pickles and one log per job

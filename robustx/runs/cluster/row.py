@@ -13,12 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from robustx.base.errors import RecipeError
-from robustx.base.files import file_lock
-from robustx.host.manager import PluginHost, get_host
 from robustx.base import distributed
 from robustx.base.device import resolve_device
-from robustx.base.errors import did_you_mean
+from robustx.base.errors import RecipeError, did_you_mean
+from robustx.base.files import file_lock
+from robustx.host.manager import PluginHost, get_host
 
 LOCK = ".study.lock"
 

@@ -6,14 +6,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from robustx.host.manager import PluginHost, get_host
 from robustx.base.errors import RecipeError
+from robustx.host.manager import PluginHost, get_host
 from robustx.runs.cluster.job import read_state
 from robustx.runs.cluster.launch import read_jobs
-from robustx.runs.cluster.row import load_study
-from robustx.runs.cluster.row import row_dir
-from robustx.runs.directory import CHECKPOINT
-from robustx.runs.directory import read_marker
+from robustx.runs.cluster.row import load_study, row_dir
+from robustx.runs.directory import CHECKPOINT, read_marker
 
 STATES = ("finished", "running", "interrupted", "failed", "submitted", "requeued", "not started")
 
