@@ -48,6 +48,14 @@ def imported_modules(*args: str, env: dict[str, str] | None = None) -> set[str]:
         return set(out.read_text(encoding="utf-8").split())
 
 
+def heavy_modules_after(code: str, heavy: tuple[str, ...]) -> list[str]:
+    """Which of ``heavy`` a fresh interpreter has imported after running ``code`` (registration must stay light)."""
+    probe = f"{code}\nimport sys\nprint(','.join(sorted(m for m in {heavy!r} if m in sys.modules)))\n"
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [name for name in result.stdout.strip().split(",") if name]
+
+
 def pip_install(project: Path, target: Path) -> Path:
     """A real build and install of ``project`` into the private folder ``target`` (put it on PYTHONPATH)."""
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
