@@ -53,7 +53,7 @@ def unpack(obj: Any, tensors: dict[str, torch.Tensor]) -> Any:
 
 
 def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, Any]) -> None:
-    from safetensors.torch import save_file
+    from safetensors.torch import save_file  # lazy: loads safetensors (and torch)
 
 
     with atomic_target(path) as tmp:  # a failed save (full disk) leaves no temporary and names the path
@@ -66,7 +66,7 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    from safetensors import safe_open
+    from safetensors import safe_open  # lazy: loads safetensors (and torch)
 
     path = Path(path)
     if not path.is_file():
@@ -85,7 +85,7 @@ def read(path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
 
 def read_metadata(path: Path) -> dict[str, Any] | None:
     """Only the JSON metadata of a safetensors file (no tensors loaded); None when missing or unreadable."""
-    from safetensors import safe_open
+    from safetensors import safe_open  # lazy: loads safetensors (and torch)
 
     try:
         with safe_open(str(path), framework="pt") as handle:

@@ -16,7 +16,7 @@ def resolve_device(name: str) -> "torch.device":
 
     Under torchrun a plain ``cuda`` (or ``auto``) is this process's GPU, ``cuda:LOCAL_RANK``.
     """
-    import torch
+    import torch  # lazy: loads torch
 
 
     if name == "auto":

@@ -20,6 +20,7 @@ import atexit
 import os
 import subprocess
 import sys
+import warnings
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
@@ -41,19 +42,19 @@ def launched() -> bool:
 
 def active() -> bool:
     """True once this process has joined a process group."""
-    import torch.distributed as dist
+    import torch.distributed as dist  # lazy: loads torch
 
     return dist.is_available() and dist.is_initialized()
 
 
 def rank() -> int:
-    import torch.distributed as dist
+    import torch.distributed as dist  # lazy: loads torch
 
     return dist.get_rank() if active() else 0
 
 
 def world_size() -> int:
-    import torch.distributed as dist
+    import torch.distributed as dist  # lazy: loads torch
 
     return dist.get_world_size() if active() else 1
 
@@ -67,8 +68,8 @@ def init_from_env(device: "torch.device") -> None:
     """Join torchrun's process group (once); on CUDA each process takes the GPU of its LOCAL_RANK."""
     if not launched() or active():
         return
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: loads torch
+    import torch.distributed as dist  # lazy: loads torch
 
     backend = "nccl" if device.type == "cuda" else "gloo"
     if device.type == "cuda":
@@ -81,7 +82,7 @@ def shutdown() -> None:
     """Leave the group together: a rank that exits while a peer still talks to it can abort the peer."""
     if not active():
         return
-    import torch.distributed as dist
+    import torch.distributed as dist  # lazy: loads torch
 
     try:
         if dist.get_backend() == "gloo":
@@ -94,7 +95,7 @@ def shutdown() -> None:
 
 def local_device(device: "torch.device") -> "torch.device":
     """Under torchrun a plain ``cuda`` means this process's GPU (LOCAL_RANK); CPU is shared."""
-    import torch
+    import torch  # lazy: loads torch
 
     if device.type == "cuda" and device.index is None and launched():
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
@@ -103,7 +104,7 @@ def local_device(device: "torch.device") -> "torch.device":
 
 def barrier() -> None:
     if active():
-        import torch.distributed as dist
+        import torch.distributed as dist  # lazy: loads torch
 
         dist.barrier()
 
@@ -115,7 +116,7 @@ def on_main(make: Callable[[], T]) -> T:
     """
     if not active():
         return make()
-    import torch.distributed as dist
+    import torch.distributed as dist  # lazy: loads torch
 
     box: list[Any] = [None]
     if is_main():
@@ -134,8 +135,8 @@ def mean_over_ranks(value: float) -> float:
     """The average of a per-rank scalar (e.g. the training loss of each rank's shard)."""
     if not active():
         return value
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: loads torch
+    import torch.distributed as dist  # lazy: loads torch
 
     tensor = torch.tensor([float(value)], dtype=torch.float64, device=collective_device())
     dist.all_reduce(tensor)
@@ -144,8 +145,8 @@ def mean_over_ranks(value: float) -> float:
 
 def collective_device() -> "torch.device":
     """Where tensors for collectives must live: this rank's GPU under NCCL, the CPU under gloo."""
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: loads torch
+    import torch.distributed as dist  # lazy: loads torch
 
     if dist.get_backend() == "nccl":
         return torch.device("cuda", torch.cuda.current_device())
@@ -163,7 +164,7 @@ class Shard:
 
     def order_generator(self) -> "torch.Generator":
         """The same generator on every rank: the epoch's order depends only on (seed, epoch)."""
-        import torch
+        import torch  # lazy: loads torch
 
         return torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
 
@@ -179,7 +180,7 @@ def training_shard(seed: int, epoch: int) -> Shard | None:
 
 def reseed_rank(seed: int, epoch: int, generator: "torch.Generator") -> None:
     """Per-rank randomness of an epoch (global RNG: attack starts; ``generator``: augmentation)."""
-    import torch
+    import torch  # lazy: loads torch
 
     value = (seed * 1_000_003 + rank() * 10_007 + epoch) % (2**63)
     torch.manual_seed(value)
@@ -194,10 +195,9 @@ def wrap_model(model: "nn.Module", device: "torch.device", *, sync_batchnorm: bo
     """
     if not active():
         return model
-    import warnings
 
-    import torch
-    from torch.nn.parallel import DistributedDataParallel
+    import torch  # lazy: loads torch
+    from torch.nn.parallel import DistributedDataParallel  # lazy: loads torch
 
     # 1-channel convs have ambiguous strides; torch warns although the gradients are right
     warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
@@ -219,11 +219,11 @@ def shard_rows(n: int) -> slice:
 
 def gather_tensor(part: "torch.Tensor") -> "torch.Tensor":
     """Concatenate every rank's ``part`` in rank order (parts may differ in length)."""
-    import torch.distributed as dist
+    import torch.distributed as dist  # lazy: loads torch
 
     parts: list[Any] = [None] * world_size()
     dist.all_gather_object(parts, part.cpu())
-    import torch
+    import torch  # lazy: loads torch
 
     return torch.cat(parts)
 

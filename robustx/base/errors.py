@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from collections.abc import Iterable
 
 
@@ -68,7 +69,6 @@ def short(value: object, limit: int = 80) -> str:
     Why: a YAML alias bomb or a pasted 100 MB string must not make the *error* cost minutes and gigabytes.
     ``reprlib`` caps depth and items per level, then the text is cut to ``limit`` characters.
     """
-    import reprlib
 
     shortener = reprlib.Repr()
     shortener.maxlevel, shortener.maxstring, shortener.maxother = 3, limit, limit

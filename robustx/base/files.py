@@ -79,7 +79,7 @@ def file_lock(path: Path) -> Iterator[None]:
     """Exclusive lock on ``path`` (created if missing) for a read-merge-write (POSIX flock; a no-op elsewhere)."""
     with open(path, "a") as handle:
         try:
-            import fcntl
+            import fcntl  # lazy: POSIX only
         except ImportError:  # pragma: no cover - Windows
             yield
             return

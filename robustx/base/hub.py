@@ -61,8 +61,8 @@ def cache_dir() -> Path | None:
 
 def download(uri: str) -> Path:
     """The local (cached) path of a hub file, downloaded first unless offline."""
-    from huggingface_hub import hf_hub_download
-    from huggingface_hub.errors import (
+    from huggingface_hub import hf_hub_download  # lazy: it reads HF_* at first import
+    from huggingface_hub.errors import (  # lazy: it reads HF_* at first import
         EntryNotFoundError,
         HfHubHTTPError,
         LocalEntryNotFoundError,

@@ -99,8 +99,8 @@ def stop_agreed() -> int | None:
     _calls += 1
     if _calls % AGREE_EVERY:
         return None
-    import torch
-    import torch.distributed as dist
+    import torch  # lazy: loads torch
+    import torch.distributed as dist  # lazy: loads torch
 
     flag = torch.tensor([_requested or 0], dtype=torch.long, device=distributed.collective_device())
     dist.all_reduce(flag, op=dist.ReduceOp.MAX)

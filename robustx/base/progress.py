@@ -22,6 +22,6 @@ def progress_bar(*, total: int | None, desc: str, enabled: bool = True, unit: st
     """``unit_scale``: show 12.3MB rather than 12345678B (downloads)."""
     if not enabled or os.environ.get("ROBUSTX_NO_PROGRESS") == "1":
         return _Silent()
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # lazy: tqdm costs --help ~50 ms
 
     return tqdm(total=total, desc=desc, unit=unit, unit_scale=unit_scale, leave=False, dynamic_ncols=True)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import random
 from typing import Any
 
 
 def seed_everything(seed: int) -> None:
-    import numpy as np
-    import torch
+    import numpy as np  # lazy: loads numpy
+    import torch  # lazy: loads torch
 
     random.seed(seed)
     np.random.seed(seed % (2**32))
@@ -19,8 +20,8 @@ def seed_everything(seed: int) -> None:
 
 def rng_state() -> dict[str, Any]:
     """All RNG states, as JSON-able values plus tensors (for resumable checkpoints)."""
-    import numpy as np
-    import torch
+    import numpy as np  # lazy: loads numpy
+    import torch  # lazy: loads torch
 
     np_state = np.random.get_state()
     state: dict[str, Any] = {
@@ -34,10 +35,8 @@ def rng_state() -> dict[str, Any]:
 
 
 def set_rng_state(state: dict[str, Any]) -> None:
-    import ast
-
-    import numpy as np
-    import torch
+    import numpy as np  # lazy: loads numpy
+    import torch  # lazy: loads torch
 
     random.setstate(ast.literal_eval(state["python"]))
     name, keys, pos, has_gauss, cached = state["numpy"]

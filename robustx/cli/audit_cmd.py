@@ -19,8 +19,9 @@ def audit(run_dir: str, level: str, device: str, quiet: bool) -> None:
     Writes `audit: [{check, status, evidence, advice}]` into RUN_DIR/results.json and results.md.
     Exit code 0 even when a check fails: the verdict is the output (read the FAIL lines).
     """
+    # lazy: a command's code loads when it runs, not at --help
     from robustx.evaluation.audit.report import banner, lines
-    from robustx.runs.audit_run import audit_run
+    from robustx.runs.audit_run import audit_run  # lazy: PyYAML costs --help ~30 ms
 
     results, path = audit_run(run_dir, level=level, device=device,
                               echo=None if quiet else (lambda msg: click.echo(msg, err=True)))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import click
 
 from robustx.base.errors import RecipeError, short
@@ -13,16 +16,16 @@ def parse_attack_option(text: str, where: str = "--attack") -> dict:
     Checked by robustx.config.components.check_spec, the same path a recipe's attacks take, so a bad value
     fails here, before a run or a dataset is loaded, with the recipe's message.
     """
-    from robustx.config.components import check_spec
+    from robustx.config.components import check_spec  # lazy: loads pydantic
 
     return check_spec("attack", read_attack_option(text), where)
 
 
 def read_attack_option(text: str) -> dict:
     """The unchecked spec of an ``--attack`` value (see :func:`parse_attack_option`)."""
-    import yaml
+    import yaml  # lazy: PyYAML costs --help ~30 ms
 
-    from robustx.base import safe_yaml
+    from robustx.base import safe_yaml  # lazy: PyYAML costs --help ~30 ms
 
     text = text.strip()
     if text.startswith("{"):
@@ -59,9 +62,9 @@ def _certify_option(text: str) -> dict:
 def _any_model(model: str, weights: str | None, dataset: str | None, data_root: str | None, normalize: bool,
                specs: list[dict], limit: int | None, device: str, quiet: bool, audit: str | None,
                certify: list[dict] | None = None) -> dict:
-    from robustx.datasets.bundle import open_dataset
-    from robustx.evaluation.anymodel import evaluate, load_any_model
-    from robustx.host.manager import get_host
+    from robustx.datasets.bundle import open_dataset  # lazy: a command's code loads when it runs, not at --help
+    from robustx.evaluation.anymodel import evaluate, load_any_model  # lazy: loads pydantic
+    from robustx.host.manager import get_host  # lazy: a command's code loads when it runs, not at --help
 
     host = get_host()
     own = getattr(host.registry("architecture").resolve(model).entry.factory, "loads_weights", False)
@@ -117,10 +120,10 @@ def eval_run(run_dir: str | None, attacks: tuple[str, ...], limit: int | None, d
       robustx eval runs/cifar10_pgd_at-20261122-060000 --attack autoattack --nproc 4
       robustx eval --model preact_resnet18 --weights model.safetensors --dataset cifar10 --attack "pgd eps=8/255"
     """
-    from robustx.evaluation.results import terminal_table
+    from robustx.evaluation.results import terminal_table  # lazy: a command's code loads when it runs, not at --help
 
     specs = [parse_attack_option(a, f"--attack[{i}]") for i, a in enumerate(attacks)]
-    from robustx.config.certifiers import validate_certifiers
+    from robustx.config.certifiers import validate_certifiers  # lazy: loads pydantic
 
     certifiers = validate_certifiers([_certify_option(c) for c in certify], "--certify", None) if certify else None
     if model is not None:
@@ -129,19 +132,14 @@ def eval_run(run_dir: str | None, attacks: tuple[str, ...], limit: int | None, d
         if nproc is not None:
             raise RecipeError("--nproc splits the evaluation of a RUN_DIR; --model evaluates in one process")
         if out_file:
-            from pathlib import Path
-
-            from robustx.base.files import check_writable
+            from robustx.base.files import check_writable  # lazy: a command's code loads when it runs, not at --help
 
             check_writable(Path(out_file).expanduser().parent, f"--out {out_file}")
         results = _any_model(model, weights, dataset, data_root, normalize, specs, limit, device, quiet, audit,
                              certifiers)
         click.echo(terminal_table(results))
         if out_file:
-            import json
-            from pathlib import Path
-
-            from robustx.base.checkpoint import write_text_atomic
+            from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
 
             write_text_atomic(Path(out_file), json.dumps(results, indent=2))
             click.echo(f"written: {out_file}")
@@ -149,15 +147,15 @@ def eval_run(run_dir: str | None, attacks: tuple[str, ...], limit: int | None, d
     if not run_dir:
         raise RecipeError("robustx eval: give a RUN_DIR, or --model NAME --weights FILE --dataset NAME")
     if nproc is not None:
-        from robustx.base.distributed import relaunch
+        from robustx.base.distributed import relaunch  # lazy: a command's code loads when it runs, not at --help
 
         args = ["eval", run_dir, *[f"--attack={a}" for a in attacks], "--device", device]
         args += (["--limit", str(limit)] if limit else []) + (["--fresh"] if fresh else [])
         args += ["--seed", str(seed)] if seed is not None else []
         args += [f"--certify={c}" for c in certify] + (["--mode", mode] if mode else [])
         raise SystemExit(relaunch(nproc, args + (["--quiet"] if quiet else [])))
-    from robustx.base.distributed import is_main
-    from robustx.runs.reevaluate import evaluate_run
+    from robustx.base.distributed import is_main  # lazy: a command's code loads when it runs, not at --help
+    from robustx.runs.reevaluate import evaluate_run  # lazy: loads pydantic
 
     results, path = evaluate_run(run_dir, specs, limit=limit, device=device, progress=not quiet, fresh=fresh,
                                  seed=seed, certify=certifiers, mode=mode)

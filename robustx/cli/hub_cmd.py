@@ -22,8 +22,8 @@ def push(run_dir: Path, target: str, dry_run: bool, private: bool, message: str 
     RUN_DIR/push/ first; --dry-run stops there, so you can read exactly what would be sent.
     Log in first with `hf auth login` (or set HF_TOKEN).
     """
-    from robustx.base.hub import offline, parse
-    from robustx.runs.hub_card import stage
+    from robustx.base.hub import offline, parse  # lazy: a command's code loads when it runs, not at --help
+    from robustx.runs.hub_card import stage  # lazy: a command's code loads when it runs, not at --help
 
     if not (run_dir / "results.json").is_file():
         raise RobustxError(f"{run_dir}: no results.json; push needs a finished run directory")
@@ -36,8 +36,8 @@ def push(run_dir: Path, target: str, dry_run: bool, private: bool, message: str 
         return
     if offline():
         raise RobustxError(f"push {target}: HF_HUB_OFFLINE/ROBUSTX_OFFLINE is set; unset it, or use --dry-run")
-    from huggingface_hub import HfApi
-    from huggingface_hub.errors import HfHubHTTPError
+    from huggingface_hub import HfApi  # lazy: a command's code loads when it runs, not at --help
+    from huggingface_hub.errors import HfHubHTTPError  # lazy: a command's code loads when it runs, not at --help
 
     api = HfApi()
     try:

@@ -19,7 +19,7 @@ KINDS = {plural(kind): kind for kind in REGISTRY_KINDS}
 @click.argument("glob", required=False)
 def list_components(kind: str, glob: str | None) -> None:
     """Registered components of KIND, optionally filtered by a GLOB like 'pgd*' or 'art:*'."""
-    from robustx.host.manager import registry
+    from robustx.host.manager import registry  # lazy: a command's code loads when it runs, not at --help
 
     entries = registry(KINDS[kind]).entries(glob)
     if not entries:
@@ -35,7 +35,7 @@ def list_components(kind: str, glob: str | None) -> None:
 @click.command()
 def plugins() -> None:
     """Installed plugins: version, status, and what each registered."""
-    from robustx.host.manager import get_host
+    from robustx.host.manager import get_host  # lazy: a command's code loads when it runs, not at --help
 
     host = get_host()
     host.load_all()

@@ -26,7 +26,7 @@ class RobustxGroup(click.Group):
     def _load_plugin_commands(self) -> None:
         if not self._plugin_commands_loaded:
             self._plugin_commands_loaded = True
-            from robustx.host.manager import get_host
+            from robustx.host.manager import get_host  # lazy: a command's code loads when it runs, not at --help
 
             get_host().call_hook("robustx_register_commands", cli=self)
 
@@ -40,7 +40,7 @@ class RobustxGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from robustx.base.preemption import Preempted
+        from robustx.base.preemption import Preempted  # lazy: a command's code loads when it runs, not at --help
 
         try:
             return super().invoke(ctx)
@@ -106,6 +106,7 @@ def cli(debug: bool) -> None:
 
 
 def _add_builtin_commands() -> None:
+    # lazy: a command's code loads when it runs, not at --help
     from robustx.cli import audit_cmd, eval_cmd, hub_cmd, list_cmds, recipe_cmds, study_cmds
 
     cli.add_command(recipe_cmds.recipe)

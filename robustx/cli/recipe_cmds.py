@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def recipe() -> None:
 @recipe.command("list")
 def list_recipes() -> None:
     """Registered recipes (built-in and from plugins)."""
-    from robustx.host.manager import registry
+    from robustx.host.manager import registry  # lazy: a command's code loads when it runs, not at --help
 
     entries = registry("recipe").entries()
     width = max((len(e.name) for e in entries), default=4)
@@ -32,7 +33,7 @@ def list_recipes() -> None:
 @click.argument("name")
 def show(name: str) -> None:
     """Print a recipe's YAML."""
-    from robustx.config.recipe import find_recipe, read_text
+    from robustx.config.recipe import find_recipe, read_text  # lazy: loads pydantic
 
     click.echo(read_text(find_recipe(name)), nl=False)
 
@@ -43,7 +44,7 @@ def show(name: str) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def copy(name: str, path: str, force: bool) -> None:
     """Copy a recipe to PATH (a file or a folder) to edit it."""
-    from robustx.config.recipe import find_recipe
+    from robustx.config.recipe import find_recipe  # lazy: loads pydantic
 
     source = find_recipe(name)
     target = Path(path)
@@ -66,9 +67,9 @@ def validate_cmd(name_or_path: str, overrides: tuple[str, ...]) -> None:
 
     OVERRIDES are key=value pairs, exactly as for `robustx recipe run`.
     """
-    from robustx.config.recipe import apply_overrides, load_raw
-    from robustx.host.manager import get_host
-    from robustx.runs.study import Study, resolve
+    from robustx.config.recipe import apply_overrides, load_raw  # lazy: loads pydantic
+    from robustx.host.manager import get_host  # lazy: a command's code loads when it runs, not at --help
+    from robustx.runs.study import Study, resolve  # lazy: loads pydantic
 
     raw, source = load_raw(name_or_path)
     target = resolve(apply_overrides(raw, overrides), source, get_host())
@@ -91,9 +92,8 @@ def schema(out: str | None) -> None:
     VS Code (YAML extension): robustx recipe schema --out robustx.schema.json, then put
     # yaml-language-server: $schema=robustx.schema.json   at the top of a recipe.
     """
-    import json
 
-    from robustx.config.schema import recipe_schema
+    from robustx.config.schema import recipe_schema  # lazy: loads pydantic
 
     text = json.dumps(recipe_schema(), indent=2)
     if out is None:
@@ -155,7 +155,7 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
         raise RobustxError(f"--logger {loggers[0]} with --launcher: name the trackers in the recipe's loggers "
                            "(or as an override, loggers=[tensorboard]) so every row job gets them")
     if launcher is not None:  # a study's rows as submitit jobs (robustx.runs.cluster)
-        from robustx.cli.study_cmds import launch_from_cli
+        from robustx.cli.study_cmds import launch_from_cli  # lazy: a command's code loads when it runs, not at --help
 
         launch_from_cli(name_or_path, overrides, out=out, device=device, resume=resume, quiet=quiet,
                         launcher=launcher, config=launcher_config,
@@ -163,19 +163,19 @@ def run(name_or_path: str, overrides: tuple[str, ...], out: str, device: str, re
                                "nodes": nodes, "account": account})
         return
     if nproc is not None:
-        from robustx.base.distributed import relaunch
+        from robustx.base.distributed import relaunch  # lazy: a command's code loads when it runs, not at --help
 
         args = ["recipe", "run", name_or_path, *overrides, "--out", out, "--device", device]
         args += (["--resume", resume] if resume else []) + (["--quiet"] if quiet else [])
         args += [part for name in loggers for part in ("--logger", name)]
         raise SystemExit(relaunch(nproc, args))
-    from robustx.evaluation.results import terminal_table
-    from robustx.runs.entry import run_recipe
+    from robustx.evaluation.results import terminal_table  # lazy: a command's code loads when it runs, not at --help
+    from robustx.runs.entry import run_recipe  # lazy: loads torch
 
     echo = None if quiet else (lambda msg: click.echo(msg, err=True))
     results = run_recipe(name_or_path, overrides, out=out, device=device, resume=resume,
                          progress=not quiet, echo=echo, loggers=loggers)
-    from robustx.base.distributed import is_main
+    from robustx.base.distributed import is_main  # lazy: a command's code loads when it runs, not at --help
 
     if not is_main():  # under torchrun, rank 0 prints for the job
         return

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 
@@ -19,6 +21,7 @@ def status(study_dir: str) -> None:
     Unfinished rows are submitted again by:
       robustx recipe run --resume STUDY_DIR --launcher local|slurm
     """
+    # lazy: a command's code loads when it runs, not at --help
     from robustx.runs.cluster.status import status_table, study_status
 
     rows = study_status(study_dir)
@@ -34,9 +37,8 @@ def status(study_dir: str) -> None:
 @click.option("--override", "overrides", multiple=True)
 def run_row_cmd(study_dir: str, row: str, device: str, overrides: tuple[str, ...]) -> None:
     """Run one row of STUDY_DIR here (what each launcher job executes)."""
-    from pathlib import Path
 
-    from robustx.runs.cluster.row import run_row
+    from robustx.runs.cluster.row import run_row  # lazy: a command's code loads when it runs, not at --help
 
     results = run_row(Path(study_dir), row, device=device, overrides=overrides,
                       echo=lambda msg: click.echo(msg, err=True))
@@ -46,17 +48,16 @@ def run_row_cmd(study_dir: str, row: str, device: str, overrides: tuple[str, ...
 def launch_from_cli(name_or_path: str, overrides: tuple[str, ...], *, out: str, device: str, resume: str | None,
                     quiet: bool, launcher: str, config: str | None, given: dict) -> None:
     """``robustx recipe run STUDY --launcher ...``: submit, wait (local), print the table; failed rows -> exit 1."""
-    from pathlib import Path
 
-    from robustx.base.errors import RobustxError
-    from robustx.runs.cluster.launch import launch_study
-    from robustx.runs.cluster.options import load_options
+    from robustx.base.errors import RobustxError  # lazy: a command's code loads when it runs, not at --help
+    from robustx.runs.cluster.launch import launch_study  # lazy: a command's code loads when it runs, not at --help
+    from robustx.runs.cluster.options import load_options  # lazy: a command's code loads when it runs, not at --help
 
     options = load_options(launcher, config, given)
     if resume is not None:
-        from robustx.host.manager import get_host
-        from robustx.runs.directory import read_marker
-        from robustx.runs.entry import check_name
+        from robustx.host.manager import get_host  # lazy: a command's code loads when it runs, not at --help
+        from robustx.runs.directory import read_marker  # lazy: a command's code loads when it runs, not at --help
+        from robustx.runs.entry import check_name  # lazy: loads torch
 
         check_name(Path(resume), name_or_path, read_marker(Path(resume)), get_host())
     echo = None if quiet else (lambda msg: click.echo(msg, err=True))

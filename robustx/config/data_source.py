@@ -47,7 +47,7 @@ def check_data_available(spec: "DataSettings | dict[str, Any]", host: PluginHost
     (a mapping of one is read into it).
     """
     if isinstance(spec, dict):
-        from robustx.config.models import DataSettings, read_section
+        from robustx.config.models import DataSettings, read_section  # lazy: loads pydantic
 
         spec = read_section(DataSettings, spec, "data")
     if downloads_allowed(spec.download):

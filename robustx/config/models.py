@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import types
 import typing
+import warnings
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, WithJsonSchema, field_validator, model_validator
 
 from robustx.base.errors import ParamError, short
 from robustx.config.markers import INT_MAX, Component, Range
-from robustx.config.params import CONFIG, Bool, Str, carry, typed
+from robustx.config.params import CONFIG, Bool, Str, carry, one_line, typed
 
 MAX_EPOCHS = 100_000  # sane upper bound: `epochs: 1.0e+18` is a typo, not a plan
 Precision = Literal["fp32", "bf16", "fp16"]
@@ -274,8 +275,6 @@ class RecipeSettings(Section):
         return self._untyped().get(key, default)
 
     def _untyped(self) -> dict[str, Any]:
-        import warnings
-
         warnings.warn("the recipe is typed: read recipe.train.epochs (recipe.to_dict() for plain data)",
                       DeprecationWarning, stacklevel=3)
         return self.to_dict()
@@ -311,9 +310,7 @@ def accepted_keys(loc: tuple[Any, ...]) -> list[str]:
 
 def read_section(cls: type[Section], value: Any, where: str) -> Any:
     """A mapping read into section model ``cls`` (structure only, no registries), errors as one line naming ``where``."""
-    from pydantic import ValidationError
-
-    from robustx.config.params import one_line
+    from pydantic import ValidationError  # lazy: loads pydantic
 
     if isinstance(value, cls):
         return value
@@ -326,9 +323,7 @@ def read_section(cls: type[Section], value: Any, where: str) -> Any:
 def saved_settings(raw: dict[str, Any], source: str = "recipe.yaml") -> RecipeSettings:
     """A saved run's recipe.yaml, typed: values checked, keys an older or newer robustx wrote dropped, what it
     lacks defaulted, components taken as saved (they were resolved when the run started)."""
-    from pydantic import ValidationError
-
-    from robustx.config.params import one_line
+    from pydantic import ValidationError  # lazy: loads pydantic
 
     raw = dict(raw or {})
     raw.setdefault("name", "")

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from robustx.base import safe_yaml
 from robustx.base.errors import ParamError, RecipeError, UnknownNameError, did_you_mean, short
+from robustx.config.certifiers import validate_certifiers
 from robustx.config.components import (
     ARCH_PROVIDED,
     DATA_PROVIDED,
@@ -28,6 +29,7 @@ from robustx.config.components import (
     with_defaults,
 )
 from robustx.config.data_source import check_data_available
+from robustx.config.extra_data import validate_extra
 from robustx.config.models import (
     SECTIONS,
     DataSettings,
@@ -230,8 +232,6 @@ def _resolve_data(data: DataSettings, host: PluginHost) -> None:
                                      provided=DATA_PROVIDED))
     data.augment = _augmentation(data.augment, host)
     if data.extra is not None:
-        from robustx.config.extra_data import validate_extra
-
         data.extra = validate_extra(data.extra, host, data.root)
 
 
@@ -255,8 +255,6 @@ def _resolve_train(train: TrainSettings, host: PluginHost) -> None:
 
 
 def _resolve_evaluate(evaluate: EvaluateSettings, host: PluginHost) -> None:
-    from robustx.config.certifiers import validate_certifiers
-
     evaluate.attacks = [validate_attack(a, f"evaluate.attacks[{i}]", host) for i, a in enumerate(evaluate.attacks)]
     evaluate.certify = validate_certifiers(evaluate.certify, "evaluate.certify", host)
 

@@ -20,6 +20,7 @@ This module is import-light (no torch).
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -76,7 +77,6 @@ def declared_threat(factory: Any) -> ThreatSpec | None:
 
 def _default(factory: Any, name: str | None) -> Any:
     """The default value of parameter ``name`` of ``factory`` (None when absent)."""
-    import inspect
 
     if name is None:
         return None

@@ -71,7 +71,7 @@ class ImageSet:
 
     def as_float(self, index: "torch.Tensor | slice | None" = None) -> "torch.Tensor":
         """Images of ``index`` as float32 in [0, 1]."""
-        import torch
+        import torch  # lazy: loads torch
 
         x = self.x if index is None else self.x[index]
         return x.float().div_(255.0) if x.dtype == torch.uint8 else x.float()

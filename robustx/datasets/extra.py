@@ -56,11 +56,11 @@ def load_extra(spec: "ExtraSettings", info: "DatasetInfo", host: "PluginHost", d
 
 def read_tensor_file(path: Path) -> "ImageSet":
     """``images``/``labels`` from safetensors, or ``image``/``label`` (NHWC uint8) from an npz (no pickle)."""
-    import torch
+    import torch  # lazy: loads torch
 
 
     if path.suffix == ".npz":
-        import numpy as np
+        import numpy as np  # lazy: loads numpy
 
         with np.load(path, allow_pickle=False) as arrays:
             names = set(arrays.files)
@@ -69,7 +69,7 @@ def read_tensor_file(path: Path) -> "ImageSet":
             x = torch.from_numpy(arrays["image"]).permute(0, 3, 1, 2).contiguous()
             y = torch.from_numpy(arrays["label"])
         return ImageSet(x, y)
-    from robustx.base.checkpoint import read
+    from robustx.base.checkpoint import read  # lazy: loads torch
 
     try:
         tensors, _meta = read(path)
@@ -85,8 +85,8 @@ def read_tensor_file(path: Path) -> "ImageSet":
 
 def mix_extra(train: Any, spec: "ExtraSettings", info: "DatasetInfo", host: "PluginHost", data: "DataSettings") -> Any:
     """The run's training split with the extra source mixed into every batch (both on ``train.device``)."""
-    from robustx.datasets.batches import DeviceImageSet
-    from robustx.datasets.mixed import MixedImageSet
+    from robustx.datasets.batches import DeviceImageSet  # lazy: loads torch
+    from robustx.datasets.mixed import MixedImageSet  # lazy: loads torch
 
     if spec.path is not None and spec.optional and not resolve_path(spec.path, data.root).exists():
         warn(f"data.extra: {resolve_path(spec.path, data.root)} is not there (optional): "

@@ -36,7 +36,7 @@ class Splits:
         A dataset that stays on disk (``robustx.datasets.loader.LazyImages``) streams through a
         DataLoader with ``num_workers`` workers instead.
         """
-        from robustx.datasets.loader import on_device
+        from robustx.datasets.loader import on_device  # lazy: loads torch
 
         def put(images: ImageSet) -> Any:
             return on_device(images, device, num_workers=self.num_workers)
@@ -46,7 +46,7 @@ class Splits:
 
 def split(bundle: DatasetBundle, spec: "DataSettings", seed: int) -> Splits:
     """Hold out ``val_split`` of the training images (seeded), then apply ``limit`` / ``test_limit``."""
-    import torch
+    import torch  # lazy: loads torch
 
     generator = torch.Generator().manual_seed(seed)
     order = torch.randperm(len(bundle.train), generator=generator)

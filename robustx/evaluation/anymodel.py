@@ -9,10 +9,13 @@ wrong units and its numbers would look fine while being meaningless; so bad shap
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from robustx.base.device import resolve_device
 from robustx.base.errors import CheckpointError, DataError, RobustxError
+from robustx.config.certifiers import validate_certifiers
+from robustx.config.components import attack_builder, check_spec
 from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
 from robustx.config.threat import threat_resolver
 from robustx.datasets.bundle import ImageSet, open_dataset
@@ -42,7 +45,7 @@ class ModelInputError(RobustxError):
 def load_data(data: Any, *, data_root: str | None = None, limit: int | None = None,
               host: "PluginHost | None" = None) -> tuple["torch.Tensor", "torch.Tensor", "DatasetInfo | None"]:
     """``data`` is a registered dataset name (its test split) or an ``(x, y)`` pair of tensors."""
-    import torch
+    import torch  # lazy: loads torch
 
 
     info = None
@@ -77,7 +80,7 @@ def check_data(x: "torch.Tensor", y: "torch.Tensor") -> None:
 
 
 def _accuracy(model: "nn.Module", x: "torch.Tensor", y: "torch.Tensor") -> float:
-    import torch
+    import torch  # lazy: loads torch
 
     with torch.no_grad():
         return float((model(x).argmax(1) == y).float().mean())
@@ -91,7 +94,7 @@ def check_model(model: "nn.Module", x: "torch.Tensor", y: "torch.Tensor", info: 
     model that normalizes twice expects). If either beats the [0,1] accuracy by more than
     NORMALIZATION_GAP, the model's normalization is wrong. It needs no knowledge of the architecture.
     """
-    import torch
+    import torch  # lazy: loads torch
 
     x, y = x[:CHECK_EXAMPLES], y[:CHECK_EXAMPLES]
     with torch.no_grad():
@@ -101,7 +104,7 @@ def check_model(model: "nn.Module", x: "torch.Tensor", y: "torch.Tensor", info: 
         raise ModelInputError(f"model output: expected logits of shape ({len(x)}, num_classes), got {shape}")
     if int(y.max()) >= out.shape[1]:
         raise ModelInputError(f"model output: {out.shape[1]} classes, but the labels go up to {int(y.max())}")
-    from robustx.models.nn import Normalize
+    from robustx.models.nn import Normalize  # lazy: loads torch
 
     if sum(isinstance(m, Normalize) for m in model.modules()) > 1:
         raise ModelInputError("model normalizes twice (two robustx.models.nn.Normalize layers); keep one "
@@ -124,8 +127,6 @@ def check_model(model: "nn.Module", x: "torch.Tensor", y: "torch.Tensor", info: 
 
 
 def _specs(attacks: Sequence[Any], host: "PluginHost") -> list[dict[str, Any]]:
-    from robustx.config.components import check_spec
-
     return [check_spec("attack", a, f"attacks[{i}]", host) for i, a in enumerate(attacks)]
 
 
@@ -146,14 +147,13 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     ``dataset_info``: the facts of the dataset (x, y) come from, for the normalization check.
     ``certify``: certifier specs (``[{"name": "ibp", "eps": 0.1}]``): ``certified_accuracy`` per threat model.
     """
-    from robustx.datasets.batches import DeviceImageSet
-    from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes, results_from
+    from robustx.datasets.batches import DeviceImageSet  # lazy: loads torch
+    from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes, results_from  # lazy: loads torch
 
     host = host or get_host()
     if audit:
         audit_level(audit, "audit")  # a typo fails before any work
     specs = _specs(attacks, host)
-    from robustx.config.certifiers import validate_certifiers
 
     certifiers = validate_certifiers(list(certify), "certify", host)
     x, y, info = load_data(data, data_root=data_root, limit=limit, host=host)
@@ -164,8 +164,6 @@ def evaluate(model: "nn.Module", data: Any, attacks: Sequence[Any] = ("clean",),
     images = DeviceImageSet(ImageSet(x, y), where)
     config = EvalConfig(batch_size=batch_size, eot_samples=eot_samples, n_predictions=n_predictions,
                         progress=progress)
-
-    from robustx.config.components import attack_builder
 
     create_attack = attack_builder(host)
     outcomes = evaluate_outcomes(model, images, specs, create_attack, config, threat_of=threat_resolver(host))
@@ -188,9 +186,8 @@ def load_any_model(name: str, weights: "str | None", info: "DatasetInfo", *, nor
     ``normalize``: put the dataset's mean/std inside the model (for weights trained on standardized
     inputs, the usual case). Weights saved by robustx (``net.*`` keys) or of the bare network both load.
     """
-    from pathlib import Path
 
-    from robustx.base.checkpoint import load_weights
+    from robustx.base.checkpoint import load_weights  # lazy: loads torch
 
     model = create_model(name, num_classes=info.num_classes, in_channels=info.in_channels,
                          image_size=info.image_size, mean=info.mean if normalize else None,

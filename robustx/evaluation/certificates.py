@@ -39,7 +39,7 @@ def spec_key(spec: dict[str, Any]) -> str:
 
 
 def save(directory: Path, labels: "torch.Tensor", found: list["CertOutcome"]) -> None:
-    from robustx.base.checkpoint import write_atomic, write_text_atomic
+    from robustx.base.checkpoint import write_atomic, write_text_atomic  # lazy: loads torch
 
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {"labels": labels.cpu().clone()}
@@ -55,7 +55,7 @@ def save(directory: Path, labels: "torch.Tensor", found: list["CertOutcome"]) ->
 
 def load(directory: Path) -> tuple["torch.Tensor", list["CertOutcome"]] | None:
     """(labels, certificates) saved in ``directory``, or None when absent or the two files disagree."""
-    from safetensors.torch import load_file
+    from safetensors.torch import load_file  # lazy: loads safetensors (and torch)
 
     if not (directory / TENSORS).is_file() or not (directory / INDEX).is_file():
         return None
@@ -71,9 +71,9 @@ def load(directory: Path) -> tuple["torch.Tensor", list["CertOutcome"]] | None:
 
 def merge_and_save(directory: Path, labels: "torch.Tensor", new: list["CertOutcome"]) -> list["CertOutcome"]:
     """Saved certificates on the same examples plus ``new`` (a re-run certifier replaces its old entry)."""
-    import torch
+    import torch  # lazy: loads torch
 
-    from robustx.evaluation.outcomes import locked
+    from robustx.evaluation.outcomes import locked  # lazy: loads torch
 
     with locked(directory):
         saved = load(directory)

@@ -46,7 +46,7 @@ def _params(spec: dict[str, Any]) -> dict[str, Any]:
 def run_certifiers(model: "nn.Module", data: Any, specs: list[dict[str, Any]], host: "PluginHost", *,
                    batch_size: int = 256, progress: bool = False) -> list[CertOutcome]:
     """Run every certifier spec on ``data`` (a DeviceImageSet) in order; the model is put in eval mode."""
-    import torch
+    import torch  # lazy: loads torch
 
 
     model.eval()
@@ -98,7 +98,7 @@ def certified_radius(found: list[CertOutcome], norm: str) -> "torch.Tensor | Non
 
     A union is sound: an example proved robust by one method is robust, whatever the others say.
     """
-    import torch
+    import torch  # lazy: loads torch
 
     radii = [c.radius for c in found if c.row["norm"] == norm and not c.row["smoothed"]]
     return torch.stack(radii).amax(0) if radii else None
@@ -121,7 +121,7 @@ def attach(results: dict[str, Any], found: list[CertOutcome], outcomes: "Outcome
                                  and not c.row["smoothed"]]
         group["bracket_width"] = group["robust_accuracy"] - group["certified_accuracy"]
         if outcomes is not None and len(outcomes.labels) == len(radius):
-            from robustx.evaluation.worstcase import group_correct
+            from robustx.evaluation.worstcase import group_correct  # lazy: loads torch
 
             worst, _ = group_correct(outcomes, group["norm"], group["eps"])
             group["certified_but_broken"] = int((certified & (worst < 0.5)).sum())
@@ -134,7 +134,7 @@ def certify_results(results: dict[str, Any], model: "nn.Module", data: Any, spec
                     reuse: bool = True) -> dict[str, Any]:
     """Run ``specs`` (reusing certificates saved in ``eval_dir`` for the same spec and examples), save
     every certificate there (rank 0), and attach them to ``results`` (checked against the attack outcomes)."""
-    import torch
+    import torch  # lazy: loads torch
 
 
     if not specs:
@@ -152,7 +152,7 @@ def certify_results(results: dict[str, Any], model: "nn.Module", data: Any, spec
         found.append(c if key in fresh else CertOutcome({**c.row, "reused": True}, c.spec, c.tensors))
     if eval_dir is not None:
         if outcomes is None:
-            from robustx.evaluation.outcomes import load
+            from robustx.evaluation.outcomes import load  # lazy: loads torch
 
             outcomes = load(eval_dir)
         if is_main() and ran:

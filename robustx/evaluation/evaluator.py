@@ -17,6 +17,9 @@ from robustx.config.models import EVAL_BATCH_SIZE, evaluation_default
 from robustx.config.specs import attack_params, restart_specs
 from robustx.config.threat import attribute_threat, threat_resolver
 from robustx.datasets.batches import DeviceImageSet
+from robustx.evaluation import cascade
+from robustx.evaluation.outcomes import outcome_key, same_examples
+from robustx.evaluation.resumable import EvalInterrupted, EvalStore, attack_key, examples_key
 from robustx.evaluation.stochastic import EOTModel, correct_fraction, is_stochastic
 from robustx.evaluation.worstcase import AttackOutcome, Outcomes, summarize, threat_name
 
@@ -85,8 +88,6 @@ def evaluate_outcomes(model: nn.Module, data: DeviceImageSet, attacks: list[dict
     saves the outcomes after every attack and the attack in flight per batch, and continues an
     attack a kill cut; a stop request (``config.stop``) raises ``EvalInterrupted`` after its batch.
     """
-    from robustx.evaluation.outcomes import outcome_key, same_examples
-    from robustx.evaluation.resumable import attack_key
 
     threat_of = threat_of or threat_resolver()
     model.eval()
@@ -124,9 +125,6 @@ def _run_attack(model: nn.Module, target: nn.Module, data: DeviceImageSet, spec:
                 create_attack: AttackFactory, config: EvalConfig, threat_of: ThreatOf, clean: torch.Tensor,
                 predictions: int, stochastic: bool, *, done: list[AttackOutcome] | None = None, store: Any = None,
                 key: str = "", labels: torch.Tensor | None = None) -> AttackOutcome:
-    from robustx.evaluation import cascade
-    from robustx.evaluation.resumable import examples_key
-
     name = spec["name"]
     row: dict[str, Any] = {"name": name, "label": spec.get("label") or name, "params": attack_params(spec)}
     if name == "clean":
@@ -182,7 +180,6 @@ def _attack_batches(model: nn.Module, data: DeviceImageSet, name: str, attacks: 
     per batch; a stop request raises ``EvalInterrupted`` once the batch in flight is saved.
     Returns the scores, the sizes and the seconds the saved part took.
     """
-    from robustx.evaluation.resumable import EvalInterrupted
 
     minimum = bool(threat and threat.get("minimum_norm"))
     partial = store.partial(key, examples) if store is not None else None
@@ -238,7 +235,6 @@ def evaluate_attacks(model: nn.Module, data: DeviceImageSet, attacks: list[dict[
     """
     store = None
     if outcomes_dir is not None:  # resumable: what a cut evaluation saved is reused, not re-run (eval_progress)
-        from robustx.evaluation.resumable import EvalStore
 
         store = EvalStore(Path(outcomes_dir))
     outcomes = evaluate_outcomes(model, data, attacks, create_attack, config, threat_of=threat_of,

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from robustx.base.checkpoint import pack, unpack, write_atomic, write_text_atomic
 from robustx.base.files import file_lock
 from robustx.evaluation.worstcase import AttackOutcome, Outcomes
 
@@ -29,8 +30,6 @@ def spec_key(spec: dict[str, Any]) -> str:
 
 
 def save(directory: Path, outcomes: Outcomes) -> None:
-    from robustx.base.checkpoint import pack, write_atomic, write_text_atomic
-
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {"labels": outcomes.labels.cpu().clone(), "clean": outcomes.clean.float().cpu().clone()}
     index = []
@@ -49,9 +48,7 @@ def save(directory: Path, outcomes: Outcomes) -> None:
 
 def load(directory: Path) -> Outcomes | None:
     """The saved outcomes, or None when there are none (schema-1 runs) or the two files disagree."""
-    from safetensors.torch import load_file
-
-    from robustx.base.checkpoint import unpack
+    from safetensors.torch import load_file  # lazy: loads safetensors (and torch)
 
     if not (directory / TENSORS).is_file() or not (directory / INDEX).is_file():
         return None

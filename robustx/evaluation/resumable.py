@@ -16,14 +16,18 @@ Why: a 10,000-image AutoAttack evaluation takes hours and must not start over af
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from robustx.base.checkpoint import pack, read, unpack, write_atomic
 from robustx.base.errors import CheckpointError
 from robustx.base.seeding import rng_state
+from robustx.evaluation import outcomes as store
+from robustx.evaluation.outcomes import spec_key
 
 PARTIAL = "partial"
 SAVE_EVERY_S = 1.0  # the least time between two per-batch saves of one attack
@@ -42,7 +46,6 @@ class Partial:
 
 def attack_key(spec: dict[str, Any], mode: str) -> str:
     """Identity of one attack run: its spec (robustx.evaluation.outcomes.spec_key) and the evaluation mode."""
-    from robustx.evaluation.outcomes import spec_key
 
     return spec_key(spec) + ("" if mode == "each" else f"|{mode}")
 
@@ -64,14 +67,11 @@ class EvalStore:
 
     # -- finished attacks ------------------------------------------------------------------
     def load(self) -> Any:
-        from robustx.evaluation import outcomes as store
-
         return store.load(self.directory)
 
     def attack_done(self, outcomes: Any) -> None:
         """Merge the outcomes so far into the saved ones (on the same examples; outcomes on other examples,
         another ``--limit``, leave the saved ones untouched, as ``robustx eval`` always did)."""
-        from robustx.evaluation import outcomes as store
 
         with store.locked(self.directory):
             saved = store.load(self.directory)
@@ -85,7 +85,6 @@ class EvalStore:
 
     def partial(self, key: str, examples: str) -> Partial | None:
         """The saved progress of attack ``key`` on ``examples`` (None: none, torn, or other examples)."""
-        from robustx.base.checkpoint import read, unpack
 
         path = self._path(key)
         if not path.is_file():
@@ -104,9 +103,6 @@ class EvalStore:
     def batch_done(self, key: str, examples: str, scores: list[torch.Tensor], sizes: list[torch.Tensor],
                    seconds: float, *, force: bool = False) -> None:
         """Save the attack's progress after a batch (throttled to one save per SAVE_EVERY_S unless ``force``)."""
-        import time
-
-        from robustx.base.checkpoint import pack, write_atomic
 
         now = time.monotonic()
         if not force and now - self._last_save.get(key, 0.0) < SAVE_EVERY_S:

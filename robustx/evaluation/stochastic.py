@@ -26,6 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from robustx.evaluation.attack_guard import isolated_rng
+
 _training_depth = 0
 
 
@@ -126,7 +128,5 @@ class FixedNoise(nn.Module):
         self.seed = seed
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        from robustx.evaluation.attack_guard import isolated_rng
-
         with isolated_rng(self.seed):
             return self.model(x)

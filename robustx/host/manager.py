@@ -17,6 +17,7 @@ import importlib
 import os
 import sys
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import pluggy
@@ -245,7 +246,6 @@ class PluginHost:
 
 def core_version() -> str | None:
     """The installed robustx version, for the provenance of the core's entries (``robustx plugins``)."""
-    from importlib.metadata import PackageNotFoundError, version
 
     try:
         return version("robustx")

@@ -27,7 +27,7 @@ def create_model(name: str, *, num_classes: int = 10, in_channels: int = 3, imag
     With ``mean``/``std`` the model normalizes internally (robustx.models.nn.NormalizedModel); every
     model built by a recipe has them, from its dataset.
     """
-    from robustx.models.nn import NormalizedModel
+    from robustx.models.nn import NormalizedModel  # lazy: loads torch
 
     host = host or get_host()
     net = host.registry("architecture").create(
@@ -46,7 +46,7 @@ def model_metadata(model_spec: "ModelSettings | dict[str, Any]", info: DatasetIn
 
     ``model_spec``: a recipe's typed ``model`` section (a mapping of one is read into it)."""
     if isinstance(model_spec, dict):
-        from robustx.config.models import ModelSettings, read_section
+        from robustx.config.models import ModelSettings, read_section  # lazy: loads pydantic
 
         model_spec = read_section(ModelSettings, model_spec, "model")
     return {
@@ -92,7 +92,7 @@ def build_from_metadata(meta: dict[str, Any], host: PluginHost | None = None) ->
 def load_model(run_dir: str | Path, *, device: str = "cpu", file: str = "model.safetensors",
                host: PluginHost | None = None) -> "nn.Module":
     """Rebuild a run's model from ``model.json`` and load ``model.safetensors`` (eval mode)."""
-    from robustx.base.checkpoint import read
+    from robustx.base.checkpoint import read  # lazy: loads torch
 
     run_dir = Path(run_dir).expanduser()
     meta_path, weights_path = run_dir / "model.json", run_dir / file

@@ -26,9 +26,9 @@ def evaluated_examples(run: Any) -> Any:
 def audit_run(run_dir: str | Path, *, level: str = "quick", device: str = "auto", host: PluginHost | None = None,
               echo: Callable[[str], None] | None = None) -> tuple[dict[str, Any], Path]:
     """Audit the run in ``run_dir``; returns (its updated results, the results.json path)."""
-    from robustx.datasets.batches import DeviceImageSet
-    from robustx.evaluation.audit.run import audit_fields
-    from robustx.runs.finish import write_results
+    from robustx.datasets.batches import DeviceImageSet  # lazy: loads torch
+    from robustx.evaluation.audit.run import audit_fields  # lazy: loads pydantic
+    from robustx.runs.finish import write_results  # lazy: loads torch
 
     audit_level(level, "--level")
     host = host or get_host()

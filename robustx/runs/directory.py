@@ -45,7 +45,7 @@ def create_run_dir(out: str | Path, name: str) -> Path:
 
 def mark(run_dir: Path, *, kind: Literal["run", "study"], recipe: str, source: str | None) -> None:
     """Record that robustx created ``run_dir`` (and for which recipe), so it may be resumed."""
-    from robustx.base.checkpoint import write_text_atomic
+    from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
 
     marker = {"robustx": __version__, "marker_version": MARKER_VERSION, "kind": kind, "recipe": recipe,
               "source": source, "created": datetime.now(timezone.utc).isoformat(timespec="seconds")}

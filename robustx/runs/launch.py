@@ -10,6 +10,7 @@ from robustx.base import distributed
 from robustx.base.checkpoint import write_text_atomic
 from robustx.base.errors import RecipeError, RobustxError
 from robustx.base.files import check_writable, read_json
+from robustx.config.models import saved_settings
 from robustx.config.recipe import Recipe, parse_yaml, read_text, validate
 from robustx.host.manager import PluginHost
 from robustx.runs.directory import mark
@@ -55,8 +56,6 @@ def _epochs_to_add(run_dir: Path, results: dict[str, Any]) -> int:
     if results.get("stopped"):
         return 0
     try:
-        from robustx.config.models import saved_settings
-
         wanted = saved_settings(parse_yaml(read_text(run_dir / "recipe.yaml"), "recipe.yaml")).train.epochs
         metrics = run_dir / "metrics.jsonl"
         trained = sum(1 for line in read_text(metrics).splitlines() if line.strip()) if metrics.is_file() else 0

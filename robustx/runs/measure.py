@@ -31,8 +31,8 @@ def eval_config(recipe: "RecipeSettings | dict[str, Any]", batch_size: int | Non
     ``data.batch_size``), EOT samples and predictions. A recipe saved by an older robustx (a mapping, read
     by ``saved_settings``) gets the typed defaults for the keys it lacks, so ``robustx eval RUN_DIR`` and
     ``recipe run`` agree."""
-    from robustx.config.models import saved_settings
-    from robustx.evaluation.evaluator import EvalConfig
+    from robustx.config.models import saved_settings  # lazy: loads pydantic
+    from robustx.evaluation.evaluator import EvalConfig  # lazy: loads torch
 
     if isinstance(recipe, dict):
         recipe = saved_settings(recipe)
@@ -50,7 +50,7 @@ def default_val_attack(cfg: "RecipeSettings") -> dict[str, Any] | None:
 def validation_pass(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSettings", val_attack: dict[str, Any] | None,
              create_attack: Callable[..., Any]) -> dict[str, float]:
     """val_accuracy (and val_robust_accuracy under ``val_attack``) on at most ``train.val_limit`` images."""
-    from robustx.evaluation.sharded import evaluate_attacks  # split across ranks under torchrun
+    from robustx.evaluation.sharded import evaluate_attacks  # split across ranks under torchrun  # lazy: loads torch
 
     attacks = [{"name": "clean"}] + ([val_attack] if val_attack else [])
     res = evaluate_attacks(model, first_n(data, cfg.train.val_limit), attacks, create_attack,
@@ -65,7 +65,7 @@ def validation_pass(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSett
 def test(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSettings", create_attack: Callable[..., Any],
          host: PluginHost, run_dir: Path, progress: bool) -> dict[str, Any]:
     """The recipe's ``evaluate`` section on the test split; per-example outcomes go to RUN_DIR/eval."""
-    from robustx.evaluation.sharded import evaluate_attacks  # split across ranks under torchrun
+    from robustx.evaluation.sharded import evaluate_attacks  # split across ranks under torchrun  # lazy: loads torch
 
 
     ev = cfg.evaluate
@@ -82,7 +82,7 @@ def test(model: "nn.Module", data: "DeviceImageSet", cfg: "RecipeSettings", crea
                                   batch_size=config.batch_size, progress=progress, eval_dir=run_dir / "eval",
                                   reuse=False)  # the run's own evaluation: computed, like its attacks
     if ev.audit:  # robustx.evaluation.audit on the evaluated examples, with the evaluation's own EOT settings
-        from robustx.evaluation.audit.run import audit_fields
+        from robustx.evaluation.audit.run import audit_fields  # lazy: loads pydantic
 
         results.update(audit_fields(model, first_n(data, ev.limit), results, ev.audit,
                                     create_attack=create_attack, batch_size=config.batch_size,

@@ -10,12 +10,14 @@ jobs they delegate live in the sibling modules. ``execute`` is the whole run.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from robustx.base import distributed
+from robustx.base.checkpoint import read, state_tensors, write_atomic, write_text_atomic
 from robustx.base.device import resolve_device
 from robustx.base.errors import DivergenceError
 from robustx.base.preemption import Preempted, signal_name, stop_agreed, stop_on_signals
@@ -23,7 +25,9 @@ from robustx.base.seeding import seed_everything
 from robustx.base.version import __version__
 from robustx.config.components import attack_builder
 from robustx.config.recipe import Recipe
+from robustx.datasets.extra import mix_extra
 from robustx.datasets.splits import load_splits
+from robustx.evaluation.resumable import EvalInterrupted
 from robustx.host.manager import PluginHost, warn
 from robustx.models.build import model_metadata
 from robustx.runs import measure
@@ -31,7 +35,19 @@ from robustx.runs.directory import CHECKPOINT, remove_leftovers
 from robustx.runs.finish import epoch_line, run_analyses, write_results
 from robustx.runs.sanity import run_warnings
 from robustx.runs.setup import build_model, build_training
-from robustx.runs.state import Progress, append_metrics, reconcile_model_files, restore_state, save_state, write_metrics
+from robustx.runs.state import (
+    Progress,
+    append_metrics,
+    gather_ranks_rng,
+    reconcile_model_files,
+    restore_state,
+    save_state,
+    write_metrics,
+)
+from robustx.train.divergence import DivergenceGuard
+from robustx.train.ema import build_ema
+from robustx.train.epoch import train_one_epoch
+from robustx.train.position import EpochInterrupted
 from robustx.train.precision import StepPrecision, prepare_model
 
 
@@ -69,8 +85,6 @@ class RecipeRun:
     # -- stages -----------------------------------------------------------------------------
     def setup(self) -> None:
         """Device, seed, data, model, optimizer/schedule and defense: everything before epoch 1."""
-        from robustx.train.divergence import DivergenceGuard
-        from robustx.train.ema import build_ema
 
         cfg = self.cfg
         self.started = time.perf_counter()
@@ -85,7 +99,6 @@ class RecipeRun:
         self.meta = model_metadata(cfg.model, splits.info, robustx_version=__version__, recipe=cfg.name)
         self.train_data, self.val_data, self.test_data = splits.on(self.device)
         if cfg.data.extra:  # data.extra: a fixed share of every batch from a second source
-            from robustx.datasets.extra import mix_extra
 
             self.train_data = mix_extra(self.train_data, cfg.data.extra, splits.info, self.host, cfg.data)
         steps = self.train_data.num_batches(cfg.data.batch_size, shard=distributed.training_shard(cfg.seed, 1))
@@ -156,8 +169,6 @@ class RecipeRun:
 
     def train_epoch(self, epoch: int) -> dict[str, Any]:
         """Train one epoch, validate, score it, then checkpoint (before the best-model file; see state.py)."""
-        from robustx.train.epoch import train_one_epoch
-        from robustx.train.position import EpochInterrupted
 
         cfg, t = self.cfg, self.training
         t.ctx.epoch = epoch
@@ -199,14 +210,12 @@ class RecipeRun:
 
     def evaluate(self) -> dict[str, Any]:
         """The recipe's attacks on the test split, with the best (or last) epoch's weights."""
-        from robustx.base.checkpoint import read
 
         distributed.barrier()  # rank 0 has written the model files the other ranks read
         if self.training.ema is not None:  # the averaged weights are the trained model (train.ema)
             self.model.load_state_dict(self.training.ema.module.state_dict())
         if self.cfg.evaluate.checkpoint == "best" and self.progress.best.epoch:
             self.model.load_state_dict(read(self.run_dir / "model.safetensors")[0])
-        from robustx.evaluation.resumable import EvalInterrupted
 
         try:
             results = measure.test(self.model, self.test_data, self.cfg, self.create_attack, self.host,
@@ -233,7 +242,6 @@ class RecipeRun:
     # -- preemption (robustx.base.preemption) -----------------------------------------------------
     def save_cut_epoch(self, cut: Any) -> None:
         """Checkpoint the epoch where a stop signal cut it (weights, optimizer, order, every RNG), then stop."""
-        from robustx.runs.state import gather_ranks_rng
 
         self.progress.position = cut.position
         self.progress.loss_reference = self.guard.reference
@@ -265,7 +273,7 @@ class RecipeRun:
 
     def event(self, name: str, payload: dict[str, Any]) -> None:
         """Tell run-event plugins; torch's RNG is forked so an observer cannot change the training run."""
-        import torch
+        import torch  # lazy: loads torch
 
         if not distributed.is_main():
             return
@@ -275,10 +283,6 @@ class RecipeRun:
             self.host.call_hook("robustx_run_event", event=name, payload={"run_dir": str(self.run_dir), **payload})
 
     def save_model(self, filename: str, **extra: Any) -> None:
-        import json
-
-        from robustx.base.checkpoint import state_tensors, write_atomic, write_text_atomic
-
         if not distributed.is_main():
             return
         meta = {**self.meta, **extra}

@@ -17,6 +17,7 @@ from robustx.base.device import resolve_device
 from robustx.base.files import check_writable
 from robustx.base.preemption import Preempted, requested, signal_name, stop_on_signals
 from robustx.base.seeding import seed_everything
+from robustx.config.certifiers import validate_certifiers
 from robustx.config.components import attack_builder, check_spec
 from robustx.config.threat import threat_resolver
 from robustx.datasets.bundle import ImageSet
@@ -46,8 +47,8 @@ def merge_with_saved(eval_dir: Path, new: Any) -> Any:
     Rows not run this time are marked ``reused``. Outcomes on other examples (another --limit) are
     returned alone and leave the saved ones untouched.
     """
-    from robustx.evaluation import outcomes as store
-    from robustx.evaluation.worstcase import AttackOutcome, Outcomes
+    from robustx.evaluation import outcomes as store  # lazy: loads torch
+    from robustx.evaluation.worstcase import AttackOutcome, Outcomes  # lazy: loads torch
 
     with store.locked(eval_dir):
         saved = store.load(eval_dir)  # re-read under the lock: a concurrent eval's additions are kept
@@ -68,9 +69,9 @@ def _outcomes_resumable(model: Any, data: Any, specs: list[dict[str, Any]], crea
     SIGTERM/SIGUSR1 stop after the batch in flight with everything saved; the same command continues
     (finished attacks are reused, the cut one goes on from its last batch with the same RNG).
     """
-    from robustx.evaluation import outcomes as store
-    from robustx.evaluation import sharded
-    from robustx.evaluation.resumable import EvalInterrupted, EvalStore
+    from robustx.evaluation import outcomes as store  # lazy: loads torch
+    from robustx.evaluation import sharded  # lazy: loads torch
+    from robustx.evaluation.resumable import EvalInterrupted, EvalStore  # lazy: loads torch
 
     progress = None if fresh or distributed.active() else EvalStore(eval_dir)  # torchrun: saved at the end only
     config.stop = requested
@@ -95,9 +96,9 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     ``certify``: certifier specs (default: the run's ``evaluate.certify`` when no attacks are given); their
     certificates join eval/certificates.* and each threat model gets ``certified_accuracy``.
     """
-    from robustx.base.checkpoint import write_text_atomic
-    from robustx.datasets.loader import on_device
-    from robustx.evaluation.evaluator import results_from
+    from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
+    from robustx.datasets.loader import on_device  # lazy: loads torch
+    from robustx.evaluation.evaluator import results_from  # lazy: loads torch
 
     host = host or get_host()
     run = load_run(run_dir, host)
@@ -108,7 +109,6 @@ def evaluate_run(run_dir: str | Path, attacks: list[dict[str, Any]] | None = Non
     ev = run.settings.evaluate
     specs = attacks or ev.attacks
     specs = [check_spec("attack", s, f"--attack[{i}]", host) for i, s in enumerate(specs)]
-    from robustx.config.certifiers import validate_certifiers
 
     certifiers = validate_certifiers(certify if certify is not None else ([] if attacks else ev.certify),
                                      "--certify", host)

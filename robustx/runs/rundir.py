@@ -42,7 +42,7 @@ class RunDir:
     def settings(self) -> "RecipeSettings":
         """The run's recipe.yaml, typed (``run.settings.evaluate.attacks``); what an older robustx did not write
         has its default, what it wrote that this one lacks is dropped."""
-        from robustx.config.models import saved_settings
+        from robustx.config.models import saved_settings  # lazy: loads pydantic
 
         if not isinstance(self.recipe, dict):
             raise RunFileError(f"{self.path / 'recipe.yaml'} does not hold a recipe mapping; restore it from the "
@@ -94,7 +94,7 @@ class RunDir:
 
     def tracked(self) -> tuple["torch.Tensor", "torch.Tensor", list[list[list[float]]]]:
         """(x, y, probs per epoch) of the fixed example images recorded during training."""
-        from robustx.base.checkpoint import read
+        from robustx.base.checkpoint import read  # lazy: loads torch
 
         tensors, _ = read(self.path / "tracking" / "examples.safetensors")
         lines = (self.path / "tracking" / "probs.jsonl").read_text(encoding="utf-8").splitlines()

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def build_model(spec: "ModelSettings", info: DatasetInfo, host: PluginHost) -> "nn.Module":
     """The recipe's architecture (normalizing inside, with its transforms), with ``weights`` loaded."""
-    from robustx.base.checkpoint import load_weights
+    from robustx.base.checkpoint import load_weights  # lazy: loads torch
 
     model = create_model(spec.name, num_classes=info.num_classes, in_channels=info.in_channels,
                          image_size=info.image_size, mean=info.mean, std=info.std, transforms=spec.transforms,
@@ -53,7 +53,7 @@ class Training:
 def build_training(model: "nn.Module", cfg: "RecipeSettings", info: DatasetInfo, device: "torch.device",
                    steps_per_epoch: int, create_attack: Callable[..., Any], host: PluginHost) -> Training:
     """Optimizer, schedule and defense of the recipe's ``train`` section; the defense is set up here."""
-    import torch
+    import torch  # lazy: loads torch
 
 
     train = cfg.train

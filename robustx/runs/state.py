@@ -19,6 +19,7 @@ from robustx.base.errors import CheckpointError
 from robustx.base.seeding import rng_state, set_rng_state
 from robustx.runs.setup import Training
 from robustx.train.best import BestEpoch
+from robustx.train.position import EpochPosition
 
 if TYPE_CHECKING:
     from torch import nn
@@ -69,7 +70,6 @@ def restore_state(path: Path, model: "nn.Module", training: Training) -> Progres
     training.optimizer.load_state_dict(state["optimizer"])
     if training.scheduler is not None and state["scheduler"] is not None:
         training.scheduler.load_state_dict(state["scheduler"])
-    from robustx.train.position import EpochPosition
 
     rng = state["rng"]
     if rng.get("ranks") and distributed.active():  # a mid-epoch stop under torchrun: this rank's own states
@@ -91,7 +91,7 @@ def gather_ranks_rng(training: Training) -> list[dict[str, Any]] | None:
 
     if not distributed.active():
         return None
-    import torch.distributed as dist
+    import torch.distributed as dist  # lazy: loads torch
 
     mine = {"global": rng_state(), "generator": training.ctx.generator.get_state()}
     states: list[Any] = [None] * distributed.world_size()

@@ -20,7 +20,7 @@ from robustx.base import distributed
 from robustx.base.errors import RecipeError, RobustxError
 from robustx.base.files import read_json
 from robustx.base.preemption import Preempted
-from robustx.config.recipe import Recipe, set_key, validate
+from robustx.config.recipe import Recipe, apply_overrides, parse_yaml, read_text, set_key, validate
 from robustx.config.study_axes import combinations
 from robustx.evaluation.results import threat_summary
 from robustx.host.manager import PluginHost
@@ -140,9 +140,9 @@ def _row_state(row_dir: Path, resume: bool) -> str:
 def start_study(study: Study, raw: dict[str, Any], out: str | Path, options: Any, host: PluginHost,
                 source: str | None) -> dict[str, Any]:
     """A new study directory (marked, with the study as loaded in study.yaml), then every row."""
-    import yaml
+    import yaml  # lazy: PyYAML costs --help ~30 ms
 
-    from robustx.base.checkpoint import write_text_atomic
+    from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
 
 
     def new_study_dir() -> Path:  # rank 0 only; every rank gets its path
@@ -161,7 +161,6 @@ def resume_study(study_dir: Path, overrides: list[str] | tuple[str, ...], option
 
     study.yaml is read, never rewritten; every row records its own recipe.yaml.
     """
-    from robustx.config.recipe import apply_overrides, parse_yaml, read_text
 
     remove_leftovers(study_dir)
     saved = study_dir / "study.yaml"
@@ -177,8 +176,8 @@ def run_study(study: Study, study_dir: Path, *, resume: bool, options: Any, host
     Under torchrun every rank runs every row together (each row is one DDP run); rank 0 decides
     which rows are finished, creates the row directories and writes the study's files.
     """
-    from robustx.base.checkpoint import write_text_atomic
-    from robustx.runs.launch import continue_run, start_run
+    from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
+    from robustx.runs.launch import continue_run, start_run  # lazy: loads torch
 
     echo = options.echo or (lambda _msg: None)
     results: dict[str, dict[str, Any]] = {}

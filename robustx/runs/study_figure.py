@@ -45,10 +45,10 @@ def bars(rows: list[str], results: dict[str, dict[str, Any]]) -> dict[str, dict[
 
 def write_figure(rows: list[str], results: dict[str, dict[str, Any]], path: Path, title: str) -> Path | None:
     """Grouped bars (clean, robust) per row, a panel per threat model; None when no row has finished."""
-    import matplotlib
+    import matplotlib  # lazy: loads matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: loads matplotlib
 
     done = [name for name in rows if name in results]
     if not done:

@@ -26,7 +26,7 @@ class WeightAverage:
     """The EMA of ``model``: ``module`` is the averaged copy, ``update()`` folds in the current weights."""
 
     def __init__(self, model: nn.Module, *, decay: float, warmup_steps: int = 0) -> None:
-        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+        from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn  # lazy: loads torch
 
         self.model, self.decay, self.warmup_steps = model, float(decay), int(warmup_steps)
         self.averaged = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(self.decay), use_buffers=True)

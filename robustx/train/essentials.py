@@ -46,7 +46,7 @@ def constant_lr(optimizer: Any, *, epochs: int, steps_per_epoch: int) -> tuple[N
 def sgd(param_groups: Any, *, lr: LearningRate = 0.1, momentum: Momentum = 0.9, weight_decay: WeightDecay = 5e-4,
         nesterov: bool = False) -> "torch.optim.Optimizer":
     """torch.optim.SGD (the default optimizer of every recipe)."""
-    import torch
+    import torch  # lazy: loads torch
 
     return torch.optim.SGD(param_groups, lr=lr, momentum=momentum, weight_decay=weight_decay, nesterov=nesterov)
 
@@ -60,7 +60,7 @@ class StandardTraining(Defense):
         self.label_smoothing = float(label_smoothing)
 
     def loss(self, model: "nn.Module", x: "torch.Tensor", y: "torch.Tensor") -> "torch.Tensor":
-        import torch.nn.functional as F
+        import torch.nn.functional as F  # lazy: loads torch
 
         return F.cross_entropy(model(x), y, label_smoothing=self.label_smoothing)
 

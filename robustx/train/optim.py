@@ -46,7 +46,7 @@ def _params(spec: dict[str, Any]) -> dict[str, Any]:
 
 def build_optimizer(model: Any, spec: dict[str, Any], host: PluginHost | None = None) -> "torch.optim.Optimizer":
     """The recipe's ``train.optimizer`` for ``model`` (an ``nn.Module``, or an iterable of parameters)."""
-    import torch
+    import torch  # lazy: loads torch
 
     groups = param_groups(model) if isinstance(model, torch.nn.Module) else model
     return (host or get_host()).registry("optimizer").create(spec["name"], groups, **_params(spec))

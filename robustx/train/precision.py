@@ -26,7 +26,7 @@ COMPILE_BACKEND = "inductor"
 
 def autocast_dtype(precision: str) -> "torch.dtype | None":
     """The autocast dtype of a precision name (None for fp32); a one-line error for anything else."""
-    import torch
+    import torch  # lazy: loads torch
 
     if precision not in PRECISIONS:
         raise ParamError(f"precision: '{precision}' is not one of {', '.join(PRECISIONS)}")
@@ -35,7 +35,7 @@ def autocast_dtype(precision: str) -> "torch.dtype | None":
 
 def autocast(precision: str, device: "torch.device") -> ContextManager[Any]:
     """``torch.autocast`` for ``precision`` on ``device`` (a no-op context for fp32)."""
-    import torch
+    import torch  # lazy: loads torch
 
     dtype = autocast_dtype(precision)
     if dtype is None:
@@ -55,7 +55,7 @@ class StepPrecision:
     scaler: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        import torch
+        import torch  # lazy: loads torch
 
         self.device = self.device or torch.device("cpu")
         autocast(self.precision, self.device)  # validate early: a bad name or device fails before epoch 1
@@ -67,14 +67,14 @@ class StepPrecision:
 
     def layout(self, x: "torch.Tensor") -> "torch.Tensor":
         """A batch in the model's memory layout (NHWC for channels_last on 4-D images)."""
-        import torch
+        import torch  # lazy: loads torch
 
         return x.contiguous(memory_format=torch.channels_last) if self.channels_last and x.dim() == 4 else x
 
     def backward_step(self, loss: "torch.Tensor", optimizer: "torch.optim.Optimizer", model: "nn.Module",
                       grad_clip: float | None) -> None:
         """backward + optional clipping + step; with fp16 the loss is scaled and the step skipped on inf."""
-        from torch import nn
+        from torch import nn  # lazy: loads torch
 
         if self.scaler is None:
             loss.backward()
@@ -103,7 +103,7 @@ def prepare_model(model: "nn.Module", *, channels_last: bool = False, compile: b
     The returned module shares parameters with ``model``; checkpoints and attacks keep using
     ``model`` itself (a compiled wrapper's state dict has ``_orig_mod.`` prefixes).
     """
-    import torch
+    import torch  # lazy: loads torch
 
     if channels_last:
         model.to(memory_format=torch.channels_last)

@@ -59,9 +59,26 @@ def test_imports_inside_functions_are_for_heavy_modules_only(core) -> None:
     """A core module imports another robustx module inside a function only when that one loads torch or
     pydantic; the CLI's command modules and the public API (robustx/__init__.py) import what they run lazily
     so that ``robustx --help`` loads neither."""
+    loads = core["loads"]
     light = sorted(f"{a} -> {b}" for a, b in core["lazy"]
-                   if layer(a) != TOP and not (core["loads"][b] & HEAVY))
-    assert light == [], "import these at the top of the module:\n" + "\n".join(light)
+                   if layer(a) != TOP and (not loads[b] & HEAVY or loads[b] & HEAVY <= loads[a]))
+    assert light == [], "these defer nothing (import them at the top of the module):\n" + "\n".join(light)
+
+
+def test_every_import_inside_a_function_says_why_it_is_lazy() -> None:
+    """``# lazy: <reason>`` on the import's line or the line above: what it keeps out of ``robustx --help``."""
+    import ast
+
+    silent = []
+    for path in sorted((ROOT / "robustx").rglob("*.py")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        walker = layout._Walker()
+        walker.visit(ast.parse("\n".join(lines)))
+        for node, inside in walker.edges:
+            above = lines[node.lineno - 2].strip() if node.lineno > 1 else ""
+            if inside and "# lazy:" not in lines[node.lineno - 1] and not above.startswith("# lazy:"):
+                silent.append(f"{path.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
+    assert silent == [], "add '# lazy: <what it keeps out of --help>' or import at the top:\n" + "\n".join(silent)
 
 
 def test_the_entry_points_of_help_load_no_heavy_library(core) -> None:

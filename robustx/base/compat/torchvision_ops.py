@@ -53,7 +53,7 @@ _checked = False
 
 
 def _native_ops_load() -> bool:
-    import torch
+    import torch  # lazy: loads torch
 
     spec = importlib.util.find_spec("torchvision")
     if spec is None or spec.origin is None:
@@ -77,7 +77,7 @@ def ensure_torchvision_importable() -> None:
     _checked = True
     if _native_ops_load():
         return
-    import torch
+    import torch  # lazy: loads torch
 
     _library = torch.library.Library("torchvision", "DEF")
     for schema in _SCHEMAS:

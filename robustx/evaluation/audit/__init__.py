@@ -20,6 +20,6 @@ __all__ = ["Check", "Finding", "LEVELS", "all_checks", "audit_level", "register_
 
 def run_audit(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
     """See :func:`robustx.evaluation.audit.run.run_audit`."""
-    from robustx.evaluation.audit.run import run_audit as run
+    from robustx.evaluation.audit.run import run_audit as run  # lazy: loads pydantic
 
     return run(*args, **kwargs)

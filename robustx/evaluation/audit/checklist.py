@@ -17,6 +17,7 @@ def register_check(check: Check) -> None:
 
 def all_checks() -> list[Check]:
     """Built-in checks (a)-(g), then registered ones."""
+    # lazy: loads torch
     from robustx.evaluation.audit.checks import BUILTIN  # the checks import torch: only when an audit runs
 
     return [*BUILTIN, *_EXTRA]

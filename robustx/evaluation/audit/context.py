@@ -16,8 +16,9 @@ from robustx.config.threat import fmt_eps
 from robustx.datasets.batches import DeviceImageSet
 from robustx.evaluation.audit import attacks
 from robustx.evaluation.audit.levels import AuditLevel
-from robustx.evaluation.evaluator import EvalConfig
+from robustx.evaluation.evaluator import EvalConfig, evaluate_outcomes
 from robustx.evaluation.outcomes import spec_key
+from robustx.evaluation.stochastic import correct_fraction, is_stochastic
 
 AttackFactory = Callable[[dict[str, Any], nn.Module], Any]
 #: audited when the evaluation lists no bounded attack (the common CIFAR-10 budget)
@@ -44,7 +45,6 @@ class AuditContext:
     @cached_property
     def stochastic(self) -> bool:
         """Measured again here: an evaluation that missed the randomness is what check (g) is for."""
-        from robustx.evaluation.stochastic import is_stochastic
 
         x, _ = next(self.data.batches(min(16, len(self.data))))
         return is_stochastic(self.model, x)
@@ -105,7 +105,6 @@ class AuditContext:
 
         ``whitebox``: the result joins the per-example white-box worst case of check (e).
         """
-        from robustx.evaluation.evaluator import evaluate_outcomes
 
         eot = eot_samples or self.config.eot_samples
         key = f"{spec_key(spec)}|eot={eot}|run={run}"
@@ -120,7 +119,6 @@ class AuditContext:
 
     def score(self, x_adv: torch.Tensor) -> torch.Tensor:
         """Per-example correctness of ready-made inputs (e.g. transferred adversarials), same rules."""
-        from robustx.evaluation.stochastic import correct_fraction
 
         predictions = self.config.n_predictions if self.stochastic else 1
         self.model.eval()

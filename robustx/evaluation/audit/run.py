@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any, Callable
 
+from robustx.config.components import attack_builder
 from robustx.config.models import EVAL_BATCH_SIZE
 from robustx.datasets.bundle import ImageSet
 from robustx.evaluation.audit.checklist import all_checks
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def _as_image_set(data: "DeviceImageSet | tuple[torch.Tensor, torch.Tensor]", limit: int | None) -> "DeviceImageSet":
-    from robustx.datasets.batches import DeviceImageSet
+    from robustx.datasets.batches import DeviceImageSet  # lazy: loads torch
 
     if isinstance(data, tuple):
         x, y = data
@@ -43,10 +44,9 @@ def run_audit(model: "nn.Module", data: "DeviceImageSet | tuple[torch.Tensor, to
     default to the evaluation's own, so the audit attacks the model the way the evaluation did.
     """
 
-    from robustx.config.components import attack_builder
-    from robustx.evaluation.attack_guard import isolated_rng
-    from robustx.evaluation.audit.context import AuditContext
-    from robustx.evaluation.evaluator import EvalConfig
+    from robustx.evaluation.attack_guard import isolated_rng  # lazy: loads torch
+    from robustx.evaluation.audit.context import AuditContext  # lazy: loads torch
+    from robustx.evaluation.evaluator import EvalConfig  # lazy: loads torch
 
     spec_level = audit_level(level)
     if create_attack is None:

@@ -30,7 +30,7 @@ POLL_S = 0.5
 
 def write_state(row_dir: Path, **fields: Any) -> None:
     """Merge ``fields`` into the row's job-state file (atomically)."""
-    from robustx.base.checkpoint import write_text_atomic
+    from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
 
     row_dir.mkdir(parents=True, exist_ok=True)
     path = row_dir / STATE
@@ -73,7 +73,7 @@ class RowJob:
         env = dict(os.environ)
         main = True
         try:
-            import submitit
+            import submitit  # lazy: optional extra (robustx[cluster])
 
             job = submitit.JobEnvironment()
             main = job.global_rank == 0
@@ -101,7 +101,7 @@ class RowJob:
 
     def checkpoint(self, *args: Any, **kwargs: Any) -> Any:
         """submitit's preemption/timeout hook: let the child checkpoint at its next batch, then requeue the row."""
-        import submitit
+        import submitit  # lazy: optional extra (robustx[cluster])
 
         child = self._child
         if child is not None and child.poll() is None:

@@ -7,6 +7,7 @@ exactly as the sequential study writes it (robustx.runs.cluster.row.refresh_stud
 from __future__ import annotations
 
 import json
+import shutil
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
@@ -25,11 +26,11 @@ JOBS_DIR = "jobs"  # submitit's folder: pickles and one log per job
 def new_study_dir(name_or_path: str, overrides: list[str] | tuple[str, ...], out: str | Path,
                   host: PluginHost) -> tuple[Any, Path]:
     """Validate the study (every row), then create its directory as ``robustx.runs.study.start_study`` does."""
-    import yaml
+    import yaml  # lazy: PyYAML costs --help ~30 ms
 
-    from robustx.base.checkpoint import write_text_atomic
-    from robustx.config.recipe import apply_overrides, load_raw
-    from robustx.runs.study import Study, resolve
+    from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
+    from robustx.config.recipe import apply_overrides, load_raw  # lazy: loads pydantic
+    from robustx.runs.study import Study, resolve  # lazy: loads pydantic
 
     raw, source = load_raw(name_or_path, host)
     raw = apply_overrides(raw, overrides)
@@ -54,8 +55,8 @@ def launch_study(name_or_path: str | None, overrides: list[str] | tuple[str, ...
                  out: str | Path = "runs", resume: str | Path | None = None, device: str = "auto",
                  echo: Callable[[str], None] | None = None, host: PluginHost | None = None) -> dict[str, Any]:
     """Submit every unfinished row; with ``options.waits()`` wait and return the rows' results and the table."""
-    from robustx.base.checkpoint import write_text_atomic
-    from robustx.runs.study import _row_state, combined_table
+    from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
+    from robustx.runs.study import _row_state, combined_table  # lazy: loads pydantic
 
     submitit = require_submitit()
     host = host or get_host()
@@ -80,7 +81,6 @@ def launch_study(name_or_path: str | None, overrides: list[str] | tuple[str, ...
             executor = submitit.AutoExecutor(folder=str(study_dir / JOBS_DIR), cluster=options.launcher)
         except Exception as exc:  # noqa: BLE001 - e.g. no sbatch on this machine
             if resume is None:  # nothing ran: leave no empty study directory behind
-                import shutil
 
                 shutil.rmtree(study_dir, ignore_errors=True)
             raise RecipeError(f"--launcher {options.launcher}: {exc}") from None
@@ -104,7 +104,7 @@ def launch_study(name_or_path: str | None, overrides: list[str] | tuple[str, ...
         except Exception:  # noqa: BLE001 - a failed row is reported, the others still count
             failed[name] = record[name]["log"]
     results = refresh_study_files(study, study_dir)
-    from robustx.runs import study as study_module
+    from robustx.runs import study as study_module  # lazy: loads pydantic
 
     if hasattr(study_module, "write_study_figure"):  # figure.png / study.html, as the sequential study ends
         study_module.write_study_figure(study, results, study_dir)

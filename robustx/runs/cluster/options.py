@@ -67,7 +67,7 @@ def load_options(launcher: str, config: str | None, given: dict[str, Any]) -> La
                           f"{did_you_mean(launcher, LAUNCHERS)}")
     values: dict[str, Any] = {}
     if config:
-        import yaml
+        import yaml  # lazy: PyYAML costs --help ~30 ms
 
         path = Path(config).expanduser()
         try:
@@ -97,7 +97,7 @@ def load_options(launcher: str, config: str | None, given: dict[str, Any]) -> La
 
 def require_submitit() -> Any:
     try:
-        import submitit
+        import submitit  # lazy: optional extra (robustx[cluster])
     except ImportError:
         raise RecipeError("--launcher needs submitit: pip install 'robustx[cluster]'") from None
     return submitit

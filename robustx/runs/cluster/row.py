@@ -24,8 +24,8 @@ LOCK = ".study.lock"
 
 def load_study(study_dir: Path, overrides: list[str] | tuple[str, ...], host: PluginHost) -> Any:
     """The study as study.yaml records it (with ``overrides`` for rows that start now), every row validated."""
-    from robustx.config.recipe import apply_overrides, parse_yaml, read_text
-    from robustx.runs.study import expand
+    from robustx.config.recipe import apply_overrides, parse_yaml, read_text  # lazy: loads pydantic
+    from robustx.runs.study import expand  # lazy: loads pydantic
 
     saved = study_dir / "study.yaml"
     if not saved.is_file():
@@ -35,7 +35,7 @@ def load_study(study_dir: Path, overrides: list[str] | tuple[str, ...], host: Pl
 
 
 def row_dir(study_dir: Path, name: str) -> Path:
-    from robustx.runs.study import slug
+    from robustx.runs.study import slug  # lazy: loads pydantic
 
     return study_dir / slug(name)
 
@@ -43,9 +43,9 @@ def row_dir(study_dir: Path, name: str) -> Path:
 def run_row(study_dir: Path, name: str, *, device: str = "auto", overrides: list[str] | tuple[str, ...] = (),
             progress: bool = False, echo: Any = None, host: PluginHost | None = None) -> dict[str, Any]:
     """Run (or continue) row ``name``; returns its results and refreshes the study's files."""
-    from robustx.runs.launch import continue_run, start_run
-    from robustx.runs.recipe_run import RunOptions
-    from robustx.runs.study import _row_state
+    from robustx.runs.launch import continue_run, start_run  # lazy: loads torch
+    from robustx.runs.recipe_run import RunOptions  # lazy: loads torch
+    from robustx.runs.study import _row_state  # lazy: loads pydantic
 
     host = host or get_host()
     study = load_study(study_dir, overrides, host)
@@ -88,8 +88,8 @@ def finished_results(study: Any, study_dir: Path) -> dict[str, dict[str, Any]]:
 
 def refresh_study_files(study: Any, study_dir: Path) -> dict[str, dict[str, Any]]:
     """study.json and table.md from the finished rows, as the sequential study writes them."""
-    from robustx.base.checkpoint import write_text_atomic
-    from robustx.runs.study import combined_table
+    from robustx.base.checkpoint import write_text_atomic  # lazy: loads torch
+    from robustx.runs.study import combined_table  # lazy: loads pydantic
 
     with study_lock(study_dir):
         results = finished_results(study, study_dir)

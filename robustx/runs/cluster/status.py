@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,6 @@ def _alive(pid: Any) -> bool:
 
 def row_status(study_dir: Path, name: str, jobs: dict[str, Any]) -> dict[str, Any]:
     """finished (results.json) > the job's own state > interrupted (a checkpoint) > not started."""
-    import socket
 
 
     target = row_dir(study_dir, name)

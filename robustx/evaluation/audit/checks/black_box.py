@@ -12,6 +12,7 @@ import torch
 from robustx.evaluation.audit import attacks
 from robustx.evaluation.audit.context import AuditContext, pct
 from robustx.evaluation.audit.finding import Finding, verdict, worst
+from robustx.evaluation.audit.surrogate import distill
 
 
 def _compare(name: str, black: torch.Tensor, white: torch.Tensor, tolerance: float) -> tuple[str, str]:
@@ -22,8 +23,6 @@ def _compare(name: str, black: torch.Tensor, white: torch.Tensor, tolerance: flo
 
 
 def _transfer(ctx: AuditContext, spec: dict) -> torch.Tensor:
-    from robustx.evaluation.audit.surrogate import distill
-
     x = ctx.data.to_float(ctx.data.x)
     draws = ctx.config.n_predictions if ctx.stochastic else 1
     surrogate = distill(ctx.model.eval(), x, ctx.threat[1] if ctx.threat[0] == "Linf" else 0.0,

@@ -14,6 +14,7 @@ from torch import nn
 
 from robustx.evaluation.audit.context import AuditContext
 from robustx.evaluation.audit.finding import Finding, verdict
+from robustx.evaluation.stochastic import EOTModel
 
 #: share of examples: above WARN_SHARE warns, above FAIL_SHARE fails (zero or non-finite gradients)
 WARN_SHARE, FAIL_SHARE = 0.01, 0.10
@@ -44,8 +45,6 @@ def gradient_stats(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict[s
 
 
 def check(ctx: AuditContext) -> Finding:
-    from robustx.evaluation.stochastic import EOTModel
-
     target = EOTModel(ctx.model, ctx.config.eot_samples) if ctx.stochastic else ctx.model
     ctx.model.eval()
     parts: dict[str, list[torch.Tensor]] = {}
