@@ -11,6 +11,15 @@ class RobustxError(Exception):
     """Base class of every error robustx reports to users as one line."""
 
 
+class Preempted(RobustxError):
+    """A run or an evaluation stopped on a signal after saving its state; ``exit_code`` = 128 + signal."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.signum = signum
+        self.exit_code = 128 + int(signum)
+
+
 class UnknownNameError(RobustxError, KeyError):
     """A registry, recipe or key name that does not exist."""
 

@@ -17,7 +17,9 @@ import threading
 from collections.abc import Iterator
 
 from robustx.base import distributed
-from robustx.base.errors import RobustxError
+
+# Preempted lives with the other errors (the CLI's error boundary catches it without importing this module)
+from robustx.base.errors import Preempted  # noqa: F401  (re-exported)
 
 #: signals that ask a run to stop at the next batch boundary (SIGUSR1: Slurm's ``--signal=USR1@SECONDS``)
 STOP_SIGNALS = tuple(s for s in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGUSR1", None)) if s)
@@ -26,15 +28,6 @@ _requested: int | None = None  # the signal received (process-wide, as signals a
 _depth = 0  # nested stop_on_signals blocks (a study runs rows, each a run): only the outermost installs
 _calls = 0  # stop_agreed calls under torchrun (the same count on every rank)
 AGREE_EVERY = 8
-
-
-class Preempted(RobustxError):
-    """A run or an evaluation stopped on a signal after saving its state; ``exit_code`` = 128 + signal."""
-
-    def __init__(self, message: str, signum: int) -> None:
-        super().__init__(message)
-        self.signum = signum
-        self.exit_code = 128 + int(signum)
 
 
 def signal_name(signum: int) -> str:

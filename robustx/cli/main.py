@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from robustx.base.errors import RobustxError
+from robustx.base.errors import Preempted, RobustxError
 
 DEBUG_ENV = "ROBUSTX_DEBUG"
 
@@ -40,8 +40,6 @@ class RobustxGroup(click.Group):
         return super().get_command(ctx, name)
 
     def invoke(self, ctx: click.Context) -> Any:
-        from robustx.base.preemption import Preempted  # lazy: a command's code loads when it runs, not at --help
-
         try:
             return super().invoke(ctx)
         except Preempted as exc:  # SIGTERM/SIGUSR1: state saved; one line with the command that continues

@@ -11,9 +11,7 @@ import re
 import typing
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Annotated, Any, Callable
-
-import annotated_types
+from typing import Annotated, Any, Callable, ClassVar
 
 from robustx.base.errors import ParamError
 
@@ -23,8 +21,14 @@ INT_MAX = 2**63 - 1  # torch's int64: seeds, step counts and sizes all end up th
 
 
 @dataclass(frozen=True)
-class Range(annotated_types.GroupedMetadata):
-    """Bounds for a numeric parameter, used inside ``typing.Annotated``: pydantic reads them as annotated_types bounds."""
+class Range:
+    """Bounds for a numeric parameter, used inside ``typing.Annotated``: pydantic reads them as annotated_types bounds.
+
+    An annotated_types ``GroupedMetadata`` by its protocol (the marker attribute and ``__iter__``), not by
+    subclassing, so that importing a plugin's factories does not import annotated_types.
+    """
+
+    __is_annotated_types_grouped_metadata__: ClassVar[bool] = True
 
     ge: float | None = None
     gt: float | None = None
@@ -32,6 +36,8 @@ class Range(annotated_types.GroupedMetadata):
     lt: float | None = None
 
     def __iter__(self) -> typing.Iterator[Any]:
+        import annotated_types  # lazy: costs --help ~10 ms; only pydantic, at validation, iterates a Range
+
         for bound, make in ((self.ge, annotated_types.Ge), (self.gt, annotated_types.Gt),
                             (self.le, annotated_types.Le), (self.lt, annotated_types.Lt)):
             if bound is not None:
