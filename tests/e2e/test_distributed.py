@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -100,13 +102,32 @@ def two(recipe_file, tmp_path_factory) -> dict[str, Any]:
     (run_dir,) = (out / "runs").iterdir()
     set_epochs(run_dir, 2)
     report = out / "job.json"
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    done = subprocess.run(distributed.torchrun_command(2, [])[:-2] + [str(HERE / "ddp_job.py"), str(run_dir),
-                                                                      str(report)],
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = run_ddp_job(run_dir, report)
     (out / "job.log").write_text(done.stdout + done.stderr)
     assert done.returncode == 0, done.stderr[-3000:]
     return {**json.loads(report.read_text()), "run_dir": run_dir, "seconds": time.perf_counter() - start}
+
+
+#: seen twice on 2026-12-07 (2 of about 20 runs, both on a loaded 2-core machine), never reproduced on purpose:
+#: the job finished and wrote its report, then rank 0 aborted at interpreter exit with this C++ message
+EXIT_ABORT = "terminate called without an active exception"
+
+
+def run_ddp_job(run_dir: Path, report: Path) -> subprocess.CompletedProcess:
+    """tests/ddp_job.py under torchrun (2 processes), run again once from the same run directory if, and only if,
+    it failed with the exit-time abort above (a warning says so); any other failure is returned at once."""
+    snapshot = report.with_name("run-before-job")  # beside the report, not among the runs
+    shutil.copytree(run_dir, snapshot)
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    command = distributed.torchrun_command(2, [])[:-2] + [str(HERE / "ddp_job.py"), str(run_dir), str(report)]
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0 and EXIT_ABORT in done.stderr:
+        warnings.warn(f"ddp_job.py: rank 0 aborted at exit ({EXIT_ABORT!r}); ran it again once", stacklevel=1)
+        shutil.rmtree(run_dir)
+        shutil.copytree(snapshot, run_dir)
+        report.unlink(missing_ok=True)
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    return done
 
 
 def test_two_processes_train_like_one_with_the_same_global_batch(one, two):
