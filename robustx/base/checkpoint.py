@@ -61,7 +61,6 @@ def write_atomic(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[st
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-
     write(path, text)
 
 

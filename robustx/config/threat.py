@@ -154,7 +154,6 @@ def threat_resolver(host: Any = None) -> Callable[[dict[str, Any]], dict[str, An
     """``threat_of(spec)``: the declared threat model of an attack spec, looked up in ``host``'s registry."""
 
     def threat_of(spec: dict[str, Any]) -> dict[str, Any] | None:
-
         try:
             resolved = (host or get_host()).registry("attack").resolve(spec["name"])
         except RobustxError:  # not a registered name (a test's or user's own attack): attributes decide

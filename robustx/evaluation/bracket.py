@@ -12,7 +12,6 @@ from robustx.config.threat import fmt_eps
 
 
 def _eps(value: float) -> str:
-
     return fmt_eps(value)
 
 

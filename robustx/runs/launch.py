@@ -65,7 +65,6 @@ def _epochs_to_add(run_dir: Path, results: dict[str, Any]) -> int:
 
 
 def _resume(run_dir: Path, options: RunOptions, host: PluginHost) -> dict[str, Any]:
-
     check_writable(run_dir, f"--resume {run_dir}")  # checkpoints go there: refuse before training
     saved = run_dir / "recipe.yaml"
     if not saved.is_file():

@@ -72,7 +72,6 @@ class RecipeRun:
         self.stop_reason: str | None = None
 
     def execute(self) -> dict[str, Any]:
-
         self.echo(f"run directory: {self.run_dir}")
         with stop_on_signals():  # SIGTERM/SIGUSR1: stop after the batch in flight, checkpoint, exit 128+signal
             self.setup()
@@ -253,7 +252,6 @@ class RecipeRun:
                                          "(checkpoint written)")
 
     def stop_if_asked(self, where: str) -> None:
-
         signum = stop_agreed()
         if signum:
             raise self.preempted(signum, where)

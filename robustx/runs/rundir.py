@@ -34,7 +34,6 @@ class RunDir:
 
     @cached_property
     def recipe(self) -> dict[str, Any]:
-
         file = self.path / "recipe.yaml"
         return load_file(file, hint="restore it from the recipe the run was started with") if file.is_file() else {}
 
@@ -69,7 +68,6 @@ class RunDir:
 
     @cached_property
     def model_meta(self) -> dict[str, Any]:
-
         file = self.path / "model.json"
         if not file.is_file():
             raise CheckpointError(f"{self.path} has no model.json; is it a finished robustx run directory?")
@@ -84,7 +82,6 @@ class RunDir:
         return self.settings.name or self.path.name
 
     def model(self, device: str = "cpu", file: str = "model.safetensors") -> "nn.Module":
-
         return load_model(self.path, device=device, file=file, host=self.host)
 
     def dataset(self) -> "DatasetBundle":

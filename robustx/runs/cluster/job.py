@@ -68,7 +68,6 @@ class RowJob:
                 *[part for item in self.overrides for part in ("--override", item)]]
 
     def __call__(self) -> dict[str, Any]:
-
         target = row_dir(Path(self.study_dir), self.row)
         env = dict(os.environ)
         main = True

@@ -44,7 +44,6 @@ def row_status(study_dir: Path, name: str, jobs: dict[str, Any]) -> dict[str, An
 
 
 def study_status(study_dir: str | Path, host: PluginHost | None = None) -> list[dict[str, Any]]:
-
     study_dir = Path(study_dir).expanduser()
     if read_marker(study_dir)["kind"] != "study":
         raise RecipeError(f"{study_dir} is a single run, not a study directory")
